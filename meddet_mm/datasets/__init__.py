@@ -1,0 +1,1 @@
+"""Datasets and transforms for MRI detection (registered in mmdet)."""

@@ -1,0 +1,1 @@
+"""Registered meddet_mm generators."""
