@@ -1,1 +1,4 @@
-"""Registered meddet_mm algorithms."""
+"""Registered distillation algorithms (mmrazor MODELS)."""
+from .multi_teacher_adversarial_distill import MultiTeacherAdversarialDistill
+
+__all__ = ['MultiTeacherAdversarialDistill']

@@ -1,1 +1,4 @@
-"""Registered meddet_mm connectors."""
+"""Registered meddet_mm connectors (mmrazor MODELS)."""
+from .afa_connector import AFAConnector
+
+__all__ = ['AFAConnector']

@@ -1,1 +1,5 @@
-"""Registered meddet_mm losses."""
+"""Registered distillation losses (mmrazor MODELS)."""
+from .adversarial_loss import AdversarialBCELoss
+from .feature_distill_loss import FeatureDistillMSELoss, standardize
+
+__all__ = ['AdversarialBCELoss', 'FeatureDistillMSELoss', 'standardize']

@@ -1,0 +1,378 @@
+"""MedDet multi-teacher generative adversarial distillation (MMRazor algorithm).
+
+L = sigma * L_det + tau * L_dist + (1 - sigma - tau) * L_adv, with frozen
+teachers, LWFF-fused teacher features, AFA alignment and the AATM G/D game.
+"""
+import contextlib
+import os.path as osp
+import warnings
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config, ConfigDict
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.runner import load_checkpoint
+from mmrazor.models.algorithms.base import BaseAlgorithm
+from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..losses.feature_distill_loss import standardize
+
+STUDENT_KEYS = ('architecture', 'distiller')
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    """The module inside a (MM)DistributedDataParallel wrapper, if any."""
+    return getattr(module, 'module', module)
+
+
+def build_detector(cfg: Union[dict, str, nn.Module], what: str) -> nn.Module:
+    """Build an mmdet detector from a model dict or a config file path."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    if isinstance(cfg, str):
+        if not osp.isfile(cfg):
+            raise FileNotFoundError(f'{what}: config file not found: {cfg}')
+        cfg = Config.fromfile(cfg)['model']
+    if not isinstance(cfg, dict):
+        raise TypeError(f'{what}: expected a model config dict, a config '
+                        f'file path or an nn.Module, got {type(cfg)}')
+    cfg = ConfigDict(cfg)
+    cfg.setdefault('_scope_', 'mmdet')  # detectors live in mmdet's registry
+    return MODELS.build(cfg)
+
+
+def head_num_classes(model: nn.Module) -> Optional[int]:
+    """Class count of a detector's bbox head (None if it has none)."""
+    head = getattr(model, 'bbox_head', None)
+    return getattr(head, 'num_classes', None)
+
+
+def neck_num_outs(model: nn.Module) -> Optional[int]:
+    """Number of pyramid levels a detector's neck returns (if known)."""
+    neck = getattr(model, 'neck', None)
+    return getattr(neck, 'num_outs', None)
+
+
+@MODELS.register_module()
+class MultiTeacherAdversarialDistill(BaseAlgorithm):
+    """MedDet: several frozen teachers, one student, AFA + LWFF + AATM.
+
+    Children (and optimizer keys of the ``OptimWrapperDict``):
+    ``architecture`` (the student detector), ``distiller``
+    (:class:`MedDetDistiller`: AFA connectors, fusers, generator), and
+    ``discriminator`` (AATM D, its own optimizer step). ``teachers`` is an
+    ``nn.ModuleDict`` of frozen detectors with no optimizer. Build the
+    optimizers with mmrazor's ``SeparateOptimWrapperConstructor``.
+
+    One ``train_step``:
+      1. teachers (eval, ``no_grad``) give their recorded maps;
+      2. student loss forward records its maps, distiller fuses and
+         generates; L = sigma*L_det + tau*L_dist + (1-sigma-tau)*L_adv(G) is
+         back-propagated into student and distiller (D is frozen here);
+      3. D is updated on fused teacher maps (real) vs generated maps (fake),
+         both detached.
+
+    ``val_step``/``test_step``/``predict`` run the student only.
+
+    Args:
+        architecture (dict | nn.Module): Student detector (mmdet config).
+        teachers (dict): ``{name: dict(cfg=model dict or config path,
+            ckpt=checkpoint path or None)}``, any number of teachers. A
+            teacher without ``ckpt`` keeps random weights (smoke tests only;
+            a warning says so).
+        distiller (dict): :class:`MedDetDistiller` config; ``num_levels`` and
+            ``teacher_names`` are filled in here.
+        discriminator (dict | None): AATM discriminator config (channels are
+            filled in). None disables the adversarial term.
+        distill_loss (dict): L_dist per level; levels are summed.
+        adv_loss (dict): Adversarial loss (BCE on logits).
+        sigma (float): Weight of the student's detection loss.
+        tau (float): Weight of L_dist; L_adv gets ``1 - sigma - tau``.
+        num_levels (int): Pyramid levels distilled. Defaults to 5.
+        student_source (str): Student module whose outputs are recorded.
+        teacher_source (str): Teacher module whose outputs are recorded.
+        adv_normalize (str | None): Standardisation of the maps D sees
+            (see :func:`standardize`). Defaults to ``'sample'``.
+        teacher_norm_eval (bool): Keep teachers in eval mode. Default True.
+        data_preprocessor (dict, optional): Defaults to the student's.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 architecture: Union[dict, nn.Module],
+                 teachers: Dict[str, dict],
+                 distiller: dict = dict(type='MedDetDistiller'),
+                 discriminator: Optional[dict] = dict(
+                     type='AATMDiscriminator'),
+                 distill_loss: dict = dict(type='FeatureDistillMSELoss'),
+                 adv_loss: dict = dict(type='AdversarialBCELoss'),
+                 sigma: float = 0.7,
+                 tau: float = 0.2,
+                 num_levels: int = 5,
+                 student_source: str = 'neck',
+                 teacher_source: str = 'neck',
+                 adv_normalize: Optional[str] = 'sample',
+                 teacher_norm_eval: bool = True,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if not (0 <= sigma <= 1 and 0 <= tau <= 1 and sigma + tau <= 1):
+            raise ValueError(
+                'MultiTeacherAdversarialDistill: need 0 <= sigma, 0 <= tau '
+                f'and sigma + tau <= 1 (L_adv gets 1 - sigma - tau); got '
+                f'sigma={sigma}, tau={tau}')
+        if not isinstance(teachers, dict) or not teachers:
+            raise ValueError('MultiTeacherAdversarialDistill: teachers must '
+                             'be a non-empty dict {name: dict(cfg=..., '
+                             f'ckpt=...)}, got {teachers!r}')
+        student = build_detector(architecture, 'student (architecture)')
+        super().__init__(student, data_preprocessor, init_cfg)
+        self.sigma = sigma
+        self.tau = tau
+        self.num_levels = num_levels
+        self.adv_normalize = adv_normalize
+        self.teacher_norm_eval = teacher_norm_eval
+        self.teacher_source = teacher_source
+
+        self.teachers = nn.ModuleDict()
+        self.teacher_ckpts = {}
+        for name, spec in teachers.items():
+            self.teachers[name] = self._build_teacher(name, spec)
+        self._check_compatible(student)
+
+        self.student_recorder = self._make_recorder(student, student_source,
+                                                    'student')
+        self.teacher_recorders = {
+            name: self._make_recorder(t, teacher_source, f'teacher {name!r}')
+            for name, t in self.teachers.items()
+        }
+
+        distiller = dict(distiller)
+        distiller.update(num_levels=num_levels,
+                         teacher_names=list(self.teachers))
+        self.distiller = MODELS.build(distiller)
+        work_channels = self.distiller.distill_channels
+        if discriminator is not None:
+            self.discriminator = MODELS.build(
+                dict(discriminator, in_channels=work_channels))
+            self.adv_loss = MODELS.build(adv_loss)
+        else:
+            self.discriminator = None
+            self.adv_loss = None
+        self.distill_loss = MODELS.build(distill_loss)
+
+    # ------------------------------------------------------------------ build
+    def _build_teacher(self, name: str, spec: dict) -> nn.Module:
+        if not isinstance(spec, dict) or 'cfg' not in spec:
+            raise ValueError(f'teacher {name!r}: expected dict(cfg=..., '
+                             f'ckpt=...), got {spec!r}')
+        unknown = set(spec) - {'cfg', 'ckpt'}
+        if unknown:
+            raise ValueError(f'teacher {name!r}: unknown key(s) '
+                             f'{sorted(unknown)}; allowed: cfg, ckpt')
+        teacher = build_detector(spec['cfg'], f'teacher {name!r}')
+        ckpt = spec.get('ckpt')
+        if ckpt:
+            if not osp.isfile(ckpt):
+                raise FileNotFoundError(
+                    f'teacher {name!r}: checkpoint file not found: {ckpt}. '
+                    'Train the teacher first or fix the path (e.g. '
+                    '--cfg-options with the checkpoint variable).')
+            teacher.init_weights()
+            try:
+                load_checkpoint(teacher, ckpt, map_location='cpu',
+                                strict=True, logger='silent')
+            except Exception as exc:  # noqa: BLE001 - re-raised with context
+                raise RuntimeError(
+                    f'teacher {name!r}: cannot load checkpoint {ckpt}: '
+                    f'{type(exc).__name__}: {exc}') from exc
+            teacher._is_init = True  # keep loaded weights on init_weights()
+        else:
+            warnings.warn(
+                f'teacher {name!r} has no checkpoint (ckpt=None): it keeps '
+                'random weights. Only use this for smoke tests.')
+        self.teacher_ckpts[name] = ckpt
+        teacher.eval()
+        for param in teacher.parameters():
+            param.requires_grad = False
+        return teacher
+
+    def _check_compatible(self, student: nn.Module) -> None:
+        n_cls = head_num_classes(student)
+        for name, teacher in self.teachers.items():
+            t_cls = head_num_classes(teacher)
+            if n_cls is not None and t_cls is not None and t_cls != n_cls:
+                raise ValueError(
+                    f'teacher {name!r} predicts {t_cls} classes but the '
+                    f'student predicts {n_cls}; teachers must be trained on '
+                    'the same classes as the student')
+        for who, model in [('student', student), *self.teachers.items()]:
+            levels = neck_num_outs(model)
+            if levels is not None and levels != self.num_levels:
+                raise ValueError(
+                    f'{who if who == "student" else f"teacher {who!r}"}: '
+                    f'neck returns {levels} pyramid levels but num_levels='
+                    f'{self.num_levels}')
+
+    @staticmethod
+    def _make_recorder(model: nn.Module, source: str,
+                       who: str) -> ModuleOutputsRecorder:
+        names = dict(model.named_modules())
+        if source not in names:
+            top = sorted(n for n in names if n and '.' not in n)
+            raise ValueError(f'{who}: recorder source {source!r} is not a '
+                             f'module of the model; top-level modules: {top}')
+        recorder = ModuleOutputsRecorder(source)
+        recorder.initialize(model)
+        return recorder
+
+    @property
+    def student(self) -> nn.Module:
+        """The student detector (alias of ``architecture``)."""
+        return self.architecture
+
+    # --------------------------------------------------------------- forward
+    def train(self, mode: bool = True) -> 'MultiTeacherAdversarialDistill':
+        """Training mode for student/distiller/D; teachers stay in eval."""
+        super().train(mode)
+        if self.teacher_norm_eval:
+            self.teachers.eval()
+        else:
+            for m in self.teachers.modules():
+                if not isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+    @torch.no_grad()
+    def teacher_features(self, inputs: torch.Tensor,
+                         data_samples) -> Dict[str, Sequence[torch.Tensor]]:
+        """Recorded maps of every frozen teacher for this batch."""
+        feats = {}
+        for name, teacher in self.teachers.items():
+            recorder = self.teacher_recorders[name]
+            with recorder:
+                if self.teacher_source.startswith(('backbone', 'neck')):
+                    teacher.extract_feat(inputs)  # head not needed
+                else:
+                    teacher(inputs, data_samples, mode='tensor')
+            feats[name] = recorder.get_record_data()
+        return feats
+
+    def _student_side_losses(self, inputs, data_samples):
+        teacher_feats = self.teacher_features(inputs, data_samples)
+        with self.student_recorder:
+            det_losses = self.architecture(inputs, data_samples, mode='loss')
+        student_feats = self.student_recorder.get_record_data()
+        maps = self.distiller(student_feats, teacher_feats)
+
+        losses = {
+            f'student.{k}': _scale(v, self.sigma)
+            for k, v in det_losses.items()
+        }
+        dist = sum(
+            self.distill_loss(g, t)
+            for g, t in zip(maps['generated'], maps['fused']))
+        losses['distill.loss_dist'] = self.tau * dist
+        if self.discriminator is not None:
+            adv_w = 1.0 - self.sigma - self.tau
+            d_fake = self.discriminator(
+                [self._for_d(g) for g in maps['generated']])
+            losses['distill.loss_adv'] = adv_w * sum(
+                self.adv_loss(logit, True) for logit in d_fake)
+        return losses, maps
+
+    def _for_d(self, feat: torch.Tensor) -> torch.Tensor:
+        return standardize(feat, self.adv_normalize)
+
+    def discriminator_losses(self, maps: dict) -> Dict[str, torch.Tensor]:
+        """D's BCE: fused teacher maps are real, generated maps fake."""
+        real_maps = [self._for_d(t.detach()) for t in maps['fused']]
+        fake_maps = [self._for_d(g.detach()) for g in maps['generated']]
+        logits = self.discriminator(real_maps + fake_maps)  # one D forward
+        n = len(real_maps)
+        real = sum(self.adv_loss(lg, True) for lg in logits[:n])
+        fake = sum(self.adv_loss(lg, False) for lg in logits[n:])
+        return {'disc.loss_real': 0.5 * real, 'disc.loss_fake': 0.5 * fake}
+
+    def train_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        """One MedDet step: student + distiller, then the discriminator."""
+        wrappers = self._student_wrappers(optim_wrapper)
+        data = self.data_preprocessor(data, True)
+        inputs, data_samples = data['inputs'], data['data_samples']
+
+        disc = _unwrap(self.discriminator) if self.discriminator else None
+        with contextlib.ExitStack() as stack:
+            for key, wrapper in wrappers.items():
+                stack.enter_context(wrapper.optim_context(getattr(self, key)))
+            if disc is not None:  # D is fixed while the student side learns
+                stack.enter_context(_frozen(disc))
+            losses, maps = self._student_side_losses(inputs, data_samples)
+            loss, log_vars = self.parse_losses(losses)
+        self._update_jointly(list(wrappers.values()), loss)
+
+        if disc is not None:
+            d_wrapper = optim_wrapper['discriminator']
+            with d_wrapper.optim_context(self.discriminator):
+                d_losses = self.discriminator_losses(maps)
+                d_loss, d_log_vars = self.parse_losses(d_losses)
+            d_wrapper.update_params(d_loss)
+            log_vars.update(d_log_vars)
+        return log_vars
+
+    def _student_wrappers(self, optim_wrapper) -> Dict[str, OptimWrapper]:
+        needed = list(STUDENT_KEYS) + (['discriminator']
+                                       if self.discriminator else [])
+        if not isinstance(optim_wrapper, OptimWrapperDict) or any(
+                k not in optim_wrapper for k in needed):
+            have = list(optim_wrapper.keys()) if isinstance(
+                optim_wrapper, OptimWrapperDict) else type(optim_wrapper)
+            raise KeyError(
+                'MultiTeacherAdversarialDistill needs an OptimWrapperDict '
+                f'with keys {needed} (use optim_wrapper=dict(constructor='
+                "'mmrazor.SeparateOptimWrapperConstructor', ...)); got "
+                f'{have}')
+        wrappers = {k: optim_wrapper[k] for k in STUDENT_KEYS}
+        for key, wrapper in wrappers.items():
+            if getattr(wrapper, '_accumulative_counts', 1) != 1:
+                raise ValueError(
+                    f'optim_wrapper[{key!r}]: accumulative_counts > 1 is not '
+                    'supported by MultiTeacherAdversarialDistill')
+        return wrappers
+
+    @staticmethod
+    def _update_jointly(wrappers: List[OptimWrapper],
+                        loss: torch.Tensor) -> None:
+        """One backward of ``loss``, then step every wrapper.
+
+        The student and the distiller have separate optimizers (so each can
+        have its own LR) but share one loss; the first wrapper runs the
+        backward pass (its loss scaling, e.g. AMP, applies to both).
+        """
+        wrappers[0].backward(wrappers[0].scale_loss(loss))
+        for wrapper in wrappers:
+            wrapper.step()
+            wrapper.zero_grad()
+
+
+def _scale(value, factor: float):
+    """Multiply a loss tensor or a list of per-level loss tensors."""
+    if isinstance(value, (list, tuple)):
+        return [v * factor for v in value]
+    return value * factor
+
+
+@contextlib.contextmanager
+def _frozen(module: nn.Module):
+    """Temporarily stop gradients into ``module``'s parameters."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
