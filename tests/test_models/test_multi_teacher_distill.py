@@ -1,0 +1,225 @@
+"""MedDet algorithm: training steps, frozen teachers, resume, bad input."""
+import copy
+
+import pytest
+import torch
+from mmengine.optim import build_optim_wrapper
+from mmrazor.registry import MODELS
+
+import meddet_mm  # noqa: F401
+from tiny_models import FPN_CHANNELS, demo_batch, tiny_mbv2_gfl, tiny_resnet_gfl
+
+TEACHER_DEPTHS = dict(r18a=18, r18b=18, r34=34)
+
+
+def algo_cfg(**overrides):
+    cfg = dict(
+        type='MultiTeacherAdversarialDistill',
+        architecture=tiny_mbv2_gfl(),
+        teachers={
+            name: dict(cfg=tiny_resnet_gfl(depth), ckpt=None)
+            for name, depth in TEACHER_DEPTHS.items()
+        },
+        distiller=dict(
+            type='MedDetDistiller',
+            student_channels=FPN_CHANNELS,
+            teacher_channels=FPN_CHANNELS,
+            distill_channels=FPN_CHANNELS,
+            generator=dict(type='AATMGenerator'),
+            fuser=dict(type='LWFFFuser')),
+        discriminator=dict(type='AATMDiscriminator',
+                           hidden_channels=(16, 8)),
+        sigma=0.6,
+        tau=0.3)
+    cfg.update(overrides)
+    return cfg
+
+
+OPTIM = dict(
+    constructor='mmrazor.SeparateOptimWrapperConstructor',
+    architecture=dict(type='OptimWrapper',
+                      optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+    distiller=dict(type='OptimWrapper',
+                   optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+    discriminator=dict(type='OptimWrapper',
+                       optimizer=dict(type='Adam', lr=1e-3)))
+
+
+def build(seed=0, **overrides):
+    torch.manual_seed(seed)
+    with pytest.warns(UserWarning, match='no checkpoint'):
+        model = MODELS.build(algo_cfg(**overrides))
+    model.init_weights()
+    optim = build_optim_wrapper(model, copy.deepcopy(OPTIM))
+    return model, optim
+
+
+def snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def changed(before, module):
+    after = module.state_dict()
+    return any(not torch.equal(before[k], after[k]) for k in before
+               if before[k].dtype.is_floating_point)
+
+
+def test_three_train_steps_update_the_right_parts():
+    model, optim = build()
+    model.train()
+    parts = dict(student=model.student, distiller=model.distiller,
+                 disc=model.discriminator, teachers=model.teachers)
+    before = {k: snapshot(v) for k, v in parts.items()}
+    for step in range(3):
+        log_vars = model.train_step(demo_batch(seed=step), optim)
+        assert all(torch.isfinite(v).all() for v in log_vars.values())
+    assert {'student.loss_cls', 'distill.loss_dist', 'distill.loss_adv',
+            'disc.loss_real', 'disc.loss_fake'} <= set(log_vars)
+    assert not model.teachers.training
+    assert all(not p.requires_grad for p in model.teachers.parameters())
+    assert not changed(before['teachers'], model.teachers)
+    for name in ('student', 'distiller', 'disc'):
+        assert changed(before[name], parts[name]), f'{name} did not train'
+    # every fuser / generator parameter received a gradient update
+    gen = model.distiller.generators[0]
+    assert not torch.equal(before['distiller']['generators.0.conv1.weight'],
+                           gen.conv1.weight)
+    assert all(p.requires_grad for p in model.discriminator.parameters())
+
+
+def test_loss_weights_follow_sigma_and_tau():
+    model, optim = build()
+    model.train()
+    data = model.data_preprocessor(demo_batch(), True)
+    losses, _ = model._student_side_losses(data['inputs'],
+                                          data['data_samples'])
+    with torch.no_grad():
+        plain = model.student(data['inputs'], data['data_samples'],
+                              mode='loss')
+    torch.testing.assert_close(
+        sum(losses['student.loss_cls']), 0.6 * sum(plain['loss_cls']))
+
+
+def _state(model, optim):
+    return copy.deepcopy(
+        dict(model=model.state_dict(), optim=optim.state_dict()))
+
+
+def test_resume_is_bit_exact_for_one_step():
+    model, optim = build(seed=1)
+    model.train()
+    for step in range(2):
+        model.train_step(demo_batch(seed=step), optim)
+    saved = _state(model, optim)
+    model.train_step(demo_batch(seed=2), optim)
+    expected = snapshot(model)
+
+    resumed, optim2 = build(seed=123)  # different init, then load state
+    resumed.load_state_dict(saved['model'])
+    optim2.load_state_dict(saved['optim'])
+    resumed.train()
+    resumed.train_step(demo_batch(seed=2), optim2)
+    got = snapshot(resumed)
+    for key, value in expected.items():
+        assert torch.equal(value, got[key]), key
+
+
+@pytest.mark.parametrize('overrides', [
+    dict(discriminator=None),
+    dict(distiller=dict(type='MedDetDistiller', student_channels=16,
+                        teacher_channels=16, distill_channels=16,
+                        fuser=None, generator=None)),
+    dict(distiller=dict(type='MedDetDistiller', student_channels=16,
+                        teacher_channels=16, distill_channels=16,
+                        fuser=dict(type='ConcatFuser'))),
+])
+def test_ablation_switches_train(overrides):
+    model, optim = build(**overrides)
+    if model.discriminator is None:
+        optim = build_optim_wrapper(
+            model, {k: v for k, v in OPTIM.items() if k != 'discriminator'})
+    model.train()
+    log_vars = model.train_step(demo_batch(), optim)
+    assert torch.isfinite(log_vars['loss'])
+    assert ('distill.loss_adv' in log_vars) == (model.discriminator
+                                                 is not None)
+
+
+def test_predict_uses_the_student_only():
+    model, _ = build()
+    model.eval()
+    data = model.data_preprocessor(demo_batch(batch_size=1), False)
+    with torch.no_grad():
+        ours = model(data['inputs'], data['data_samples'], mode='tensor')
+        student = model.student(data['inputs'], data['data_samples'],
+                                mode='tensor')
+    for a, b in zip(ours, student):
+        for x, y in zip(a, b):
+            torch.testing.assert_close(x, y)
+
+
+def test_teacher_with_other_channel_count_is_aligned():
+    teachers = algo_cfg()['teachers']
+    wide = tiny_resnet_gfl(18)
+    wide['neck']['out_channels'] = 24
+    wide['bbox_head']['in_channels'] = 24
+    wide['bbox_head']['feat_channels'] = 24
+    teachers['r34'] = dict(cfg=wide)
+    model, optim = build(
+        teachers=teachers,
+        distiller=dict(type='MedDetDistiller', student_channels=16,
+                       teacher_channels=dict(r18a=16, r18b=16, r34=24),
+                       distill_channels=16))
+    assert list(model.distiller.teacher_connectors) == ['r34']
+    model.train()
+    assert torch.isfinite(model.train_step(demo_batch(), optim)['loss'])
+
+
+def test_bad_input_messages(tmp_path):
+    with pytest.raises(ValueError, match='sigma \\+ tau <= 1'):
+        MODELS.build(algo_cfg(sigma=0.8, tau=0.4))
+    with pytest.raises(ValueError, match='sigma'):
+        MODELS.build(algo_cfg(sigma=-0.1))
+    missing = str(tmp_path / 'r50.pth')
+    teachers = dict(r50=dict(cfg=tiny_resnet_gfl(18), ckpt=missing))
+    with pytest.raises(FileNotFoundError, match="teacher 'r50'.*r50.pth"):
+        MODELS.build(algo_cfg(teachers=teachers))
+    corrupt = tmp_path / 'corrupt.pth'
+    corrupt.write_bytes(b'not a checkpoint')
+    teachers = dict(r50=dict(cfg=tiny_resnet_gfl(18), ckpt=str(corrupt)))
+    with pytest.raises(RuntimeError, match="teacher 'r50': cannot load"):
+        MODELS.build(algo_cfg(teachers=teachers))
+    teachers = dict(r3=dict(cfg=tiny_resnet_gfl(18, num_classes=3)))
+    with pytest.warns(UserWarning), pytest.raises(
+            ValueError, match="teacher 'r3' predicts 3 classes"):
+        MODELS.build(algo_cfg(teachers=teachers))
+    teachers = dict(r4=dict(cfg=tiny_resnet_gfl(18, num_outs=4)))
+    with pytest.warns(UserWarning), pytest.raises(
+            ValueError, match="teacher 'r4'.*4 pyramid levels"):
+        MODELS.build(algo_cfg(teachers=teachers))
+    with pytest.warns(UserWarning), pytest.raises(
+            ValueError, match="recorder source 'nek'"):
+        MODELS.build(algo_cfg(student_source='nek'))
+    with pytest.raises(ValueError, match='unknown key'):
+        MODELS.build(algo_cfg(teachers=dict(a=dict(cfg={}, ckp='x'))))
+
+
+def test_wrong_optimizer_setup_is_explained():
+    model, _ = build()
+    single = build_optim_wrapper(
+        model, dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    with pytest.raises(KeyError, match='OptimWrapperDict with keys'):
+        model.train_step(demo_batch(), single)
+
+
+def test_teacher_checkpoint_roundtrip(tmp_path):
+    """A saved teacher loads strictly and its weights end up in place."""
+    torch.manual_seed(3)
+    teacher = MODELS.build(dict(tiny_resnet_gfl(18), _scope_='mmdet'))
+    path = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=teacher.state_dict(), meta={}), path)
+    teachers = dict(t=dict(cfg=tiny_resnet_gfl(18), ckpt=str(path)))
+    model = MODELS.build(algo_cfg(teachers=teachers))
+    model.init_weights()  # must not overwrite loaded teacher weights
+    for k, v in teacher.state_dict().items():
+        assert torch.equal(v, model.teachers['t'].state_dict()[k]), k
