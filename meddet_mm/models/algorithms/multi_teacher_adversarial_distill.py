@@ -127,7 +127,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         if not isinstance(teachers, dict) or not teachers:
             raise ValueError('MultiTeacherAdversarialDistill: teachers must '
                              'be a non-empty dict {name: dict(cfg=..., '
-                             f'ckpt=...)}, got {teachers!r}')
+                             f'ckpt=...)}}, got {teachers!r}')
         student = build_detector(architecture, 'student (architecture)')
         super().__init__(student, data_preprocessor, init_cfg)
         self.sigma = sigma
