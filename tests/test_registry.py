@@ -1,0 +1,72 @@
+"""Every module meddet_mm registers builds from a plain config dict."""
+import pytest
+import torch
+from mmdet.registry import DATASETS as DET_DATASETS
+from mmdet.registry import METRICS as DET_METRICS
+from mmdet.registry import MODELS as DET_MODELS
+from mmdet.registry import TRANSFORMS as DET_TRANSFORMS
+from mmrazor.registry import MODELS as RAZOR_MODELS
+
+import meddet_mm  # noqa: F401
+from tiny_models import tiny_mbv2_gfl, tiny_resnet_gfl
+
+REGISTRIES = {
+    'mmdet.MODELS': DET_MODELS,
+    'mmdet.DATASETS': DET_DATASETS,
+    'mmdet.TRANSFORMS': DET_TRANSFORMS,
+    'mmdet.METRICS': DET_METRICS,
+    'mmrazor.MODELS': RAZOR_MODELS,
+}
+
+# Minimal build config per registered name. A new registered module must add
+# an entry here (the completeness test below fails otherwise).
+MINIMAL_CFGS = {
+    'mmrazor.MODELS': {
+        'AFAConnector': dict(in_channels=4, out_channels=8),
+        'LWFFFuser': dict(num_inputs=3, in_channels=4),
+        'SumFuser': dict(num_inputs=2, in_channels=4),
+        'ConcatFuser': dict(num_inputs=2, in_channels=4),
+        'AATMGenerator': dict(in_channels=4),
+        'AATMDiscriminator': dict(in_channels=4),
+        'AdversarialBCELoss': dict(),
+        'FeatureDistillMSELoss': dict(),
+        'MedDetDistiller': dict(num_levels=5, teacher_names=['a', 'b']),
+        'MultiTeacherAdversarialDistill': dict(
+            architecture=tiny_mbv2_gfl(),
+            teachers=dict(t=dict(cfg=tiny_resnet_gfl(18))),
+            distiller=dict(type='MedDetDistiller', student_channels=16,
+                           teacher_channels=16, distill_channels=16)),
+    },
+    'mmdet.MODELS': {},
+    'mmdet.DATASETS': {},
+    'mmdet.TRANSFORMS': {},
+    'mmdet.METRICS': {},
+}
+
+
+def ours(registry):
+    return sorted(name for name, cls in registry.module_dict.items()
+                  if cls.__module__.startswith('meddet_mm.'))
+
+
+def test_every_registered_name_has_a_build_config():
+    missing = {
+        reg: sorted(set(ours(REGISTRIES[reg])) - set(MINIMAL_CFGS[reg]))
+        for reg in REGISTRIES
+    }
+    assert not any(missing.values()), f'add build configs for {missing}'
+    stale = {
+        reg: sorted(set(MINIMAL_CFGS[reg]) - set(ours(REGISTRIES[reg])))
+        for reg in REGISTRIES
+    }
+    assert not any(stale.values()), f'not registered: {stale}'
+
+
+CASES = [(reg, name) for reg in REGISTRIES for name in MINIMAL_CFGS[reg]]
+
+
+@pytest.mark.parametrize('reg,name', CASES, ids=[f'{r}:{n}' for r, n in CASES])
+def test_registered_module_builds(reg, name, recwarn):
+    torch.manual_seed(0)
+    obj = REGISTRIES[reg].build(dict(type=name, **MINIMAL_CFGS[reg][name]))
+    assert type(obj).__name__ == name
