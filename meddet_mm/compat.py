@@ -18,7 +18,10 @@ No upstream file or class is modified.
    ``UnpicklingError``. We keep safe loading on and add just those types to
    torch's allow-list (``torch.serialization.add_safe_globals``): any other
    pickled object in a checkpoint (e.g. a teacher from elsewhere) is still
-   refused.
+   refused. ``builtins.getattr`` is on the list because torch pickles
+   ``HistoryBuffer``'s statistics methods as ``getattr(HistoryBuffer,
+   'min')``; the weights-only unpickler still refuses to *call* anything
+   that is not itself allow-listed, so getattr can only look up attributes.
 """
 import sys
 import types
@@ -107,8 +110,8 @@ def runner_checkpoint_safe_globals() -> list:
     # numpy 2 moved numpy.core to numpy._core; pickles name the module they
     # were written with, so allow the reconstructor under both names.
     multiarray = getattr(np, '_core', None) or np.core
-    safe = [HistoryBuffer, np.ndarray, np.dtype,
-            multiarray.multiarray._reconstruct]
+    safe = [HistoryBuffer, getattr, np.ndarray, np.dtype,
+            multiarray.multiarray._reconstruct, multiarray.multiarray.scalar]
     # numpy scalars and their dtype classes (np.dtypes exists in numpy >= 1.25)
     scalar_types = {np.dtype(c).type for c in np.typecodes['All'] if c}
     safe += sorted(scalar_types, key=str)

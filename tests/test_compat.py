@@ -66,6 +66,32 @@ def test_unknown_pickled_objects_are_still_refused(tmp_path):
         torch.load(path)  # default is weights_only=True on torch >= 2.6
 
 
+def test_getattr_results_cannot_be_called(tmp_path):
+    """getattr is allow-listed; calling what it returns must still fail."""
+    import pickle
+    # getattr(HistoryBuffer, 'mro')() -- a call of a non-allow-listed result
+    lookup = (b'\x80\x02cbuiltins\ngetattr\n'
+              b'cmmengine.logging.history_buffer\nHistoryBuffer\n'
+              b'X\x03\x00\x00\x00mro\x86R')
+    got = torch.load(_as_torch_file(tmp_path, lookup + b'.'),
+                     weights_only=True)
+    assert callable(got)  # the lookup alone is allowed ...
+    with pytest.raises(pickle.UnpicklingError, match='unrecognized function'):
+        torch.load(_as_torch_file(tmp_path, lookup + b')R.'),
+                   weights_only=True)  # ... calling its result is not
+
+
+def _as_torch_file(tmp_path, data_pkl: bytes):
+    """Wrap raw pickle bytes in torch's zip checkpoint layout."""
+    import zipfile
+    path = tmp_path / 'payload.pth'
+    with zipfile.ZipFile(path, 'w') as zf:
+        zf.writestr('archive/data.pkl', data_pkl)
+        zf.writestr('archive/byteorder', 'little')
+        zf.writestr('archive/version', '3\n')
+    return path
+
+
 def test_version_check_warns_with_install_hint(monkeypatch):
     from meddet_mm.utils import version_check
     monkeypatch.setattr(version_check, 'installed_version',

@@ -17,6 +17,7 @@ _HEAD = dict(
     in_channels=FPN_CHANNELS,
     stacked_convs=1,
     feat_channels=FPN_CHANNELS,
+    norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
     anchor_generator=dict(
         type='AnchorGenerator',
         ratios=[1.0],

@@ -58,7 +58,7 @@ def test_feature_mse_plain_and_normalised():
     norm = FeatureDistillMSELoss()
     assert norm(t, t) == 0
     # scale invariance: a shrunken target does not make the loss vanish
-    torch.testing.assert_close(norm(s, 1e-3 * t), norm(s, t), rtol=1e-3,
+    torch.testing.assert_close(norm(s, 1e-2 * t), norm(s, t), rtol=1e-3,
                                atol=1e-4)
     z = standardize(s, 'channel')
     torch.testing.assert_close(z.mean((2, 3)), torch.zeros(2, 3), atol=1e-5,

@@ -10,21 +10,22 @@ from mmrazor.registry import MODELS
 
 
 def standardize(feat: torch.Tensor, mode: Optional[str],
-                eps: float = 1e-5) -> torch.Tensor:
+                eps: float = 1e-6) -> torch.Tensor:
     """Standardise a (N, C, H, W) map to zero mean, unit variance.
 
     Args:
         feat (Tensor): Feature map.
         mode (str | None): ``'sample'`` over (C, H, W) of each sample,
             ``'channel'`` over (H, W) of each channel, None for no change.
-        eps (float): Added to the variance.
+        eps (float): Added to the standard deviation (small, so the result
+            stays scale invariant down to tiny feature scales).
     """
     if mode is None:
         return feat
     dims = {'sample': (1, 2, 3), 'channel': (2, 3)}[mode]
     mean = feat.mean(dim=dims, keepdim=True)
-    var = feat.var(dim=dims, keepdim=True, unbiased=False)
-    return (feat - mean) / torch.sqrt(var + eps)
+    std = feat.std(dim=dims, keepdim=True, unbiased=False)
+    return (feat - mean) / (std + eps)
 
 
 @MODELS.register_module()
