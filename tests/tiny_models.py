@@ -39,7 +39,7 @@ _TRAIN_TEST = dict(
     test_cfg=dict(
         nms_pre=100,
         min_bbox_size=0,
-        score_thr=0.05,
+        score_thr=0.0,
         nms=dict(type='nms', iou_threshold=0.6),
         max_per_img=20))
 

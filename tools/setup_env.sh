@@ -87,6 +87,9 @@ fi
 log "installing mmengine, mmdet, mmrazor and meddet_mm (editable, with test extras)"
 "${PIP[@]}" install -q "mmengine==0.10.7" "mmdet==3.3.0" "mmrazor==1.0.0" pycocotools openmim joblib scipy
 "${PIP[@]}" install -q -e "$REPO_ROOT[tests]"
+# openmim 0.3.9 imports pkg_resources (gone from the newest setuptools);
+# >=77 is what torch 2.14 declares.
+"${PIP[@]}" install -q 'setuptools>=77,<80'
 
 "$PY" -c "import meddet_mm, mmrazor.models, mmdet.models; from mmcv.ops import nms; print('meddet_mm', meddet_mm.__version__, 'ready')"
 log "done in $(( $(date +%s) - t_start )) s (venv: $VENV)"
