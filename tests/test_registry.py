@@ -37,7 +37,23 @@ MINIMAL_CFGS = {
             distiller=dict(type='MedDetDistiller', student_channels=16,
                            teacher_channels=16, distill_channels=16)),
     },
-    'mmdet.MODELS': {},
+    'mmdet.MODELS': {
+        'NmODE': dict(in_channels=4),
+        'NmODE2': dict(in_channels=4, solver='euler', num_steps=2),
+        'NmODELevels': dict(feat_channels=[4, 4]),
+        'NmODE2GFLHead': dict(
+            num_classes=2, in_channels=8, feat_channels=8, stacked_convs=1,
+            norm_cfg=dict(type='GN', num_groups=4),
+            anchor_generator=dict(
+                type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
+                scales_per_octave=1, strides=[8, 16, 32, 64, 128])),
+        'NmODENeck': dict(neck=dict(type='FPN', in_channels=[4, 8],
+                                    out_channels=8, num_outs=2)),
+        'NmODEBackbone': dict(
+            backbone=dict(type='ResNet', depth=18, base_channels=4,
+                          init_cfg=None),
+            feat_channels=[4, 8, 16, 32]),
+    },
     'mmdet.DATASETS': {},
     'mmdet.TRANSFORMS': {},
     'mmdet.METRICS': {},
@@ -68,5 +84,7 @@ CASES = [(reg, name) for reg in REGISTRIES for name in MINIMAL_CFGS[reg]]
 @pytest.mark.parametrize('reg,name', CASES, ids=[f'{r}:{n}' for r, n in CASES])
 def test_registered_module_builds(reg, name, recwarn):
     torch.manual_seed(0)
-    obj = REGISTRIES[reg].build(dict(type=name, **MINIMAL_CFGS[reg][name]))
+    scope = reg.split('.')[0]  # scoped name: independent of default scope
+    obj = REGISTRIES[reg].build(
+        dict(type=f'{scope}.{name}', **MINIMAL_CFGS[reg][name]))
     assert type(obj).__name__ == name

@@ -1,1 +1,22 @@
-"""Datasets and transforms for MRI detection (registered in mmdet)."""
+"""Datasets and transforms for MRI disc detection, registered in mmdet.
+
+``CDHDataset`` (COCO files), ``SyntheticCDHDataset`` (generated, no files),
+the synthetic spine generator and the medical image readers.
+"""
+from .cdh_dataset import CDH_CLASSES, CDHDataset
+from .coco_checks import CocoReport, DatasetFormatError, check_coco
+from .medical_io import MedicalImageReadError, read_medical_slice
+from .metaimage import read_metaimage
+from .synthetic_cdh_dataset import SyntheticCDHDataset
+from .synthetic_spine import SyntheticSpineGenerator
+from .transforms import (BaseMRINoise, GaussianNoise,
+                         LoadMedicalImageFromFile, LoadSyntheticCDHImage,
+                         RicianNoise)
+
+__all__ = [
+    'CDH_CLASSES', 'CDHDataset', 'CocoReport', 'DatasetFormatError',
+    'check_coco', 'MedicalImageReadError', 'read_medical_slice',
+    'read_metaimage', 'SyntheticCDHDataset', 'SyntheticSpineGenerator',
+    'BaseMRINoise', 'GaussianNoise', 'LoadMedicalImageFromFile',
+    'LoadSyntheticCDHImage', 'RicianNoise'
+]

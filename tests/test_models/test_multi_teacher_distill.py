@@ -14,7 +14,7 @@ TEACHER_DEPTHS = dict(r18a=18, r18b=18, r34=34)
 
 def algo_cfg(**overrides):
     cfg = dict(
-        type='MultiTeacherAdversarialDistill',
+        type='mmrazor.MultiTeacherAdversarialDistill',
         architecture=tiny_mbv2_gfl(),
         teachers={
             name: dict(cfg=tiny_resnet_gfl(depth), ckpt=None)

@@ -1,1 +1,12 @@
-"""Data transforms."""
+"""Data transforms registered in mmdet's TRANSFORMS: medical / synthetic image
+loading and MRI noise augmentation."""
+from .gaussian_noise import GaussianNoise
+from .load_medical_image import LoadMedicalImageFromFile
+from .load_synthetic_image import LoadSyntheticCDHImage
+from .noise_base import BaseMRINoise
+from .rician_noise import RicianNoise
+
+__all__ = [
+    'BaseMRINoise', 'GaussianNoise', 'LoadMedicalImageFromFile',
+    'LoadSyntheticCDHImage', 'RicianNoise'
+]

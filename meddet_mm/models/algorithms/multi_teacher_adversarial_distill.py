@@ -19,6 +19,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..distillers.meddet_distiller import build_razor_module
 from ..losses.feature_distill_loss import standardize
 
 STUDENT_KEYS = ('architecture', 'distiller')
@@ -153,16 +154,16 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         distiller = dict(distiller)
         distiller.update(num_levels=num_levels,
                          teacher_names=list(self.teachers))
-        self.distiller = MODELS.build(distiller)
+        self.distiller = build_razor_module(distiller)
         work_channels = self.distiller.distill_channels
         if discriminator is not None:
-            self.discriminator = MODELS.build(
-                dict(discriminator, in_channels=work_channels))
-            self.adv_loss = MODELS.build(adv_loss)
+            self.discriminator = build_razor_module(
+                discriminator, in_channels=work_channels)
+            self.adv_loss = build_razor_module(adv_loss)
         else:
             self.discriminator = None
             self.adv_loss = None
-        self.distill_loss = MODELS.build(distill_loss)
+        self.distill_loss = build_razor_module(distill_loss)
 
     # ------------------------------------------------------------------ build
     def _build_teacher(self, name: str, spec: dict) -> nn.Module:

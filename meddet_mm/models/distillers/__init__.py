@@ -1,4 +1,4 @@
 """Registered distillers (mmrazor MODELS)."""
-from .meddet_distiller import MedDetDistiller, resize_to
+from .meddet_distiller import MedDetDistiller, build_razor_module, resize_to
 
-__all__ = ['MedDetDistiller', 'resize_to']
+__all__ = ['MedDetDistiller', 'build_razor_module', 'resize_to']

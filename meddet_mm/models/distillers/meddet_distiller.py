@@ -12,6 +12,18 @@ from mmengine.model import BaseModule
 from mmrazor.registry import MODELS
 
 
+def build_razor_module(cfg: dict, **kwargs) -> nn.Module:
+    """Build ``cfg`` from mmrazor's MODELS whatever the default scope is.
+
+    Configs run with ``default_scope='mmdet'``; an unprefixed ``type`` such
+    as ``'LWFFFuser'`` is looked up in mmrazor (use ``'mmdet.X'`` for an
+    mmdet module).
+    """
+    cfg = dict(cfg, **kwargs)
+    cfg.setdefault('_scope_', 'mmrazor')
+    return MODELS.build(cfg)
+
+
 def resize_to(feat: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Adaptive max pooling to ``size`` (nearest up-sampling if larger)."""
     size = tuple(size)
@@ -83,7 +95,7 @@ class MedDetDistiller(BaseModule):
 
         def build_per_level(cfg, **kwargs):
             return nn.ModuleList(
-                MODELS.build(dict(cfg, **kwargs)) for _ in range(num_levels))
+                build_razor_module(cfg, **kwargs) for _ in range(num_levels))
 
         # student side: align(S_i) (AFA)
         if connector is None:
@@ -121,7 +133,7 @@ class MedDetDistiller(BaseModule):
                 out_channels=distill_channels)
             n_gen = 1 if share_generator else num_levels
             self.generators = nn.ModuleList(
-                MODELS.build(gen_cfg) for _ in range(n_gen))
+                build_razor_module(gen_cfg) for _ in range(n_gen))
 
     def check_levels(self, feats: Sequence[torch.Tensor], who: str) -> None:
         """Raise if ``feats`` is not a sequence of ``num_levels`` maps."""
