@@ -1,9 +1,17 @@
-"""Evaluate a checkpoint on the test (or val) split with an MMEngine Runner.
+"""Evaluate a checkpoint on the test split, optionally benchmarking it.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out preds.pkl]
+        [--benchmark [--num-images 50] [--warmup 5] [--input-size H W]]
         [--cfg-options k=v ...] [--launcher pytorch]
+
+Reports COCO mAP, mAP50, mAP75, AR@100 (recall) and per-class AP. With
+``--benchmark`` it also prints FPS (batch 1, on the device used, with the
+thread count), parameters and GFLOPs of the evaluated detector, and writes
+them to ``WORK_DIR/benchmark.json``. A MedDet distillation checkpoint is
+evaluated and benchmarked as its student only.
 """
 import argparse
+import json
 import os
 import os.path as osp
 
@@ -20,6 +28,15 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--out', help='dump predictions to a .pkl file')
+    parser.add_argument('--benchmark', action='store_true',
+                        help='also measure FPS, params and GFLOPs')
+    parser.add_argument('--num-images', type=int, default=50,
+                        help='timed images for FPS (after warm-up)')
+    parser.add_argument('--warmup', type=int, default=5,
+                        help='untimed warm-up images for FPS')
+    parser.add_argument('--input-size', type=int, nargs=2,
+                        metavar=('H', 'W'),
+                        help='input size for GFLOPs (default: test Resize)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, key=value')
     parser.add_argument('--launcher', default='none',
@@ -48,6 +65,18 @@ def build_config(args) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if cfg.model.get('type', '').endswith('MultiTeacherAdversarialDistill'):
+        # all weights, teachers included, come from CHECKPOINT
+        for spec in cfg.model.teachers.values():
+            spec['ckpt'] = None
+    evaluators = cfg.test_evaluator if isinstance(
+        cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
+    for evaluator in evaluators:
+        if evaluator.get('type', '').endswith('CocoMetric'):
+            evaluator.setdefault('classwise', True)
+            evaluator.setdefault('metric_items', [
+                'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100'
+            ])
     if args.out:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must end with .pkl, got {args.out}')
@@ -58,10 +87,63 @@ def build_config(args) -> Config:
     return cfg
 
 
+def test_input_size(cfg):
+    """(H, W) of the test pipeline's Resize (the largest allowed size)."""
+    for step in cfg.test_dataloader.dataset.get('pipeline', []):
+        if step.get('type', '').endswith('Resize') and 'scale' in step:
+            w, h = step['scale']  # mmcv Resize scale is (w, h)
+            return h, w
+    raise KeyError('test pipeline has no Resize with a scale; pass '
+                   '--input-size H W')
+
+
+def benchmark(runner, args) -> dict:
+    """FPS, params and GFLOPs of the (student) detector in ``runner``."""
+    from mmengine.model import is_model_wrapper
+
+    from meddet_mm.utils.benchmark import (count_params, measure_fps,
+                                           model_gflops)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    detector = getattr(model, 'student', model)
+    input_hw = tuple(args.input_size or test_input_size(runner.cfg))
+    loader = runner.build_dataloader(
+        dict(runner.cfg.test_dataloader, batch_size=1, num_workers=0))
+
+    def progress(done, total):
+        if done % 10 == 0 or done == total:
+            print(f'  timed {done}/{total} images', flush=True)
+
+    speed = measure_fps(detector, loader, args.warmup, args.num_images,
+                        progress)
+    result = dict(
+        config=args.config,
+        checkpoint=args.checkpoint,
+        params_M=count_params(detector) / 1e6,
+        gflops=model_gflops(detector, input_hw),
+        input_hw=list(input_hw),
+        **speed)
+    rows = [('params (M)', f"{result['params_M']:.2f}"),
+            (f'GFLOPs @ {input_hw[0]}x{input_hw[1]}', f"{result['gflops']:.2f}"),
+            ('FPS (batch 1)', f"{result['fps']:.2f}"),
+            ('ms / image', f"{result['ms_per_image']:.1f}"),
+            ('device / threads', f"{result['device']} / {result['threads']}")]
+    width = max(len(r[0]) for r in rows)
+    print('\n'.join(f'{k:<{width}}  {v}' for k, v in rows))
+    path = osp.join(runner.work_dir, 'benchmark.json')
+    with open(path, 'w') as f:
+        json.dump(result, f, indent=2)
+    print(f'benchmark written to {path}')
+    return result
+
+
 def main(argv=None):
     args = parse_args(argv)
     runner = Runner.from_cfg(build_config(args))
-    return runner.test()
+    metrics = runner.test()
+    if args.benchmark:
+        metrics = dict(metrics, benchmark=benchmark(runner, args))
+    return metrics
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 """tools/train.py, tools/test.py and `mim train mmdet` on a tiny config."""
 import glob
+import json
 import os
 import os.path as osp
 import shutil
@@ -48,9 +49,17 @@ def test_train_then_resume_then_test(tiny_config):
                'default_hooks.checkpoint.interval=4'])
     assert 'resumed' in out.lower() or 'Load checkpoint' in out
     assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+    test_dir = osp.join(work_dir, 'test')
     out = run([sys.executable, 'tools/test.py', cfg, ckpt, '--work-dir',
-               osp.join(work_dir, 'test')])
-    assert 'coco/bbox_mAP' in out
+               test_dir, '--benchmark', '--num-images', '3', '--warmup', '1'])
+    assert 'coco/bbox_mAP' in out and 'coco/bbox_AR@100' in out
+    assert 'protrusion_precision' in out  # per-class AP
+    with open(osp.join(test_dir, 'benchmark.json')) as f:
+        bench = json.load(f)
+    assert bench['num_images'] == 3 and bench['fps'] > 0
+    assert bench['input_hw'] == [64, 80]
+    # the tiny student: a 0.25-wide MobileNetV2 GFL, well under 1 M params
+    assert 0.1 < bench['params_M'] < 1.0 and bench['gflops'] > 0
 
 
 def test_config_typo_is_reported(tiny_config, tmp_path):

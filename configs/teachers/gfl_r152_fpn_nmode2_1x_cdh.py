@@ -1,0 +1,3 @@
+# Teacher 3 of MedDet: GFL R-152 + FPN + nmODE2 head.
+_base_ = './gfl_r50_fpn_nmode2_1x_cdh.py'
+model = dict(backbone=dict(depth=152))
