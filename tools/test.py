@@ -143,6 +143,10 @@ def main(argv=None):
     metrics = runner.test()
     if args.benchmark:
         metrics = dict(metrics, benchmark=benchmark(runner, args))
+    path = osp.join(runner.work_dir, 'metrics.json')
+    with open(path, 'w') as f:
+        json.dump(metrics, f, indent=2)
+    print(f'metrics written to {path}')
     return metrics
 
 
