@@ -54,8 +54,16 @@ MINIMAL_CFGS = {
                           init_cfg=None),
             feat_channels=[4, 8, 16, 32]),
     },
-    'mmdet.DATASETS': {},
-    'mmdet.TRANSFORMS': {},
+    'mmdet.DATASETS': {
+        'CDHDataset': dict(ann_file='missing.json', lazy_init=True),
+        'SyntheticCDHDataset': dict(num_images=1),
+    },
+    'mmdet.TRANSFORMS': {
+        'GaussianNoise': dict(),
+        'RicianNoise': dict(),
+        'LoadMedicalImageFromFile': dict(),
+        'LoadSyntheticCDHImage': dict(),
+    },
     'mmdet.METRICS': {},
 }
 

@@ -1,14 +1,11 @@
-"""COCO-format dataset of disc boxes on sagittal spine MRI (CDH / SPIDER).
-
-Classes default to MedDet's ('protrusion', 'non-protrusion') (arXiv
-2409.00204, Sec. IV-A); the file is validated with errors naming it.
-"""
+"""COCO-format disc boxes on sagittal spine MRI (MedDet's CDH task, arXiv
+2409.00204): protrusion / non-protrusion, with checked annotation files."""
 import colorsys
 from typing import List, Optional
 
-from mmengine.logging import print_log
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
+from mmengine.logging import print_log
 
 from .coco_checks import DatasetFormatError, check_coco, load_coco_json
 

@@ -1,8 +1,5 @@
-"""Validation of COCO-format detection annotations and their image files.
-
-Used by ``CDHDataset`` at load time and by ``tools/analysis_tools/
-check_dataset.py``; every message names the file it is about.
-"""
+"""Validation of COCO detection annotation files and their images, for
+CDHDataset and tools/analysis_tools/check_dataset.py; messages name files."""
 import json
 import os.path as osp
 from collections import Counter

@@ -1,8 +1,5 @@
-"""Reading 2-D slices from DICOM, NIfTI, MetaImage and raster files.
-
-Shared by ``LoadMedicalImageFromFile`` and the dataset checks; intensity
-windowing (DICOM window, fixed window, min-max, percentiles) lives here too.
-"""
+"""Reading 2-D slices from DICOM, NIfTI, MetaImage and raster files, and
+intensity windowing (file window, fixed window, min-max, percentiles)."""
 import os.path as osp
 from typing import Optional, Sequence, Tuple, Union
 

@@ -1,8 +1,5 @@
-"""MetaImage (.mha / .mhd) volume reading, used for the SPIDER release.
-
-SimpleITK is used when installed; otherwise a small reader of the MetaImage
-header plus raw (optionally zlib-compressed) voxel data.
-"""
+"""MetaImage (.mha / .mhd) volume reading for the SPIDER release: SimpleITK
+when installed, else a built-in header + raw (or zlib) reader."""
 import os
 import os.path as osp
 import zlib

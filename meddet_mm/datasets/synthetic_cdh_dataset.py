@@ -1,8 +1,5 @@
-"""File-free detection dataset of synthetic sagittal spine MRI slices.
-
-Boxes come from :class:`SyntheticSpineGenerator` scenes; images are drawn on
-the fly by the ``LoadSyntheticCDHImage`` transform (MedDet's CDH task).
-"""
+"""File-free dataset of synthetic sagittal spine MRI slices, a public stand-in
+for MedDet's CDH-1848 data (arXiv 2409.00204); boxes come from seeds."""
 from typing import List, Optional, Sequence, Tuple
 
 from mmdet.datasets import BaseDetDataset

@@ -1,8 +1,5 @@
-"""Synthetic sagittal spine MRI slices with disc protrusions and exact boxes.
-
-A public stand-in for the non-public CDH-1848 data of MedDet (arXiv 2409.00204,
-Sec. IV-A): pure numpy + OpenCV, deterministic for a given seed.
-"""
+"""Synthetic sagittal spine MRI slices with protruding / normal discs and exact
+boxes, standing in for MedDet's non-public CDH-1848 (arXiv 2409.00204)."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -83,7 +80,7 @@ class _Centerline:
         return np.interp(y, self.ys, self.s)
 
     def frame(self, s: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Point, unit tangent (caudal) and unit normal (posterior) at ``s``."""
+        """Point, unit tangent (caudal) and unit normal (posterior) at s."""
         x = np.interp(s, self.s, self.xs)
         y = np.interp(s, self.s, self.ys)
         ds = 0.5
@@ -165,8 +162,9 @@ class SyntheticSpineGenerator:
             small values are more likely. Defaults to (2.5, 10.0).
         normal_extent (float): Largest posterior extent of a normal disc, in
             reference pixels. Defaults to 0.8.
-        zoom (tuple[float, float]): Range of the anatomy scale (changes the
-            number of visible discs, roughly 5 to 9). Defaults to (0.85, 1.15).
+        zoom (tuple[float, float]): Range of the anatomy scale; with the
+            sacrum position it sets the number of labelled discs (6 to 12,
+            mostly 7 to 10, at the default size). Defaults to (0.85, 1.15).
         max_tilt (float): Largest tilt of the spine axis, degrees.
             Defaults to 10.
         curvature (tuple[float, float]): Range of the lordosis amplitude as a
@@ -248,10 +246,12 @@ class SyntheticSpineGenerator:
             extent beyond the vertebral line, pixels) and ``level``
             (1 = lowest disc above the sacrum).
         """
+        discs = [d for d in scene['discs'] if d['labelled']]
+        discs.sort(key=lambda d: d['bbox'][1] + d['bbox'][3])
         return [
             dict(bbox=list(d['bbox']), protrusion=d['protrusion'],
                  kind=d['kind'], extent=d['extent'], level=d['level'])
-            for d in scene['discs'] if d['labelled']
+            for d in discs
         ]
 
     def sample_scene(self, seed: SeedLike) -> dict:
@@ -399,8 +399,8 @@ class SyntheticSpineGenerator:
         if kind == 'focal':
             # a blob overlapping the posterior wall, possibly migrated
             rv = b * u(0.6, 1.3) * (1. + 0.3 * extra / (hi * ref))
-            v0 = u(-0.6, 0.6) * b + (u(-1.0, 1.0) * b if extra > 5 * ref
-                                      else 0.)
+            migrate = u(-1.0, 1.0) * b if extra > 5 * ref else 0.
+            v0 = u(-0.6, 0.6) * b + migrate
             overlap = u(1.5, 3.0) * k
             ru = (extra + overlap) / 2
             cu = a + extra - ru

@@ -8,11 +8,13 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 EPILOG = """examples:
-  python tools/analysis_tools/check_dataset.py configs/_base_/datasets/cdh_detection.py
+  python tools/analysis_tools/check_dataset.py \\
+      configs/_base_/datasets/cdh_detection.py
   python tools/analysis_tools/check_dataset.py CONFIG --cfg-options \\
       train_dataloader.dataset.data_root=/data/cdh/ --decode
-  python tools/analysis_tools/check_dataset.py data/cdh/annotations/train.json \\
-      --img-dir data/cdh/images --classes protrusion non-protrusion
+  python tools/analysis_tools/check_dataset.py \\
+      data/cdh/annotations/train.json --img-dir data/cdh/images \\
+      --classes protrusion non-protrusion
 
 Exit status: 0 when every file passes, 1 when any problem was found.
 """
@@ -77,8 +79,11 @@ def jobs_from_config(path, splits, cfg_options):
         for ds in _leaf_datasets(loader['dataset']):
             ds = dict(ds)
             if ds.get('type') == 'SyntheticCDHDataset':
-                jobs.append((split, None, None, _dataset_classes(ds), True,
-                             ds))
+                key = ('synthetic', ds.get('seed'), ds.get('num_images'),
+                       str(ds.get('generator_cfg')), _dataset_classes(ds))
+                if key not in seen:
+                    seen.add(key)
+                    jobs.append((split, None, None, key[-1], True, ds))
                 continue
             root = ds.get('data_root') or ''
             ann = ds.get('ann_file') or ''

@@ -8,6 +8,7 @@ import sys
 import time
 
 import cv2
+import numpy as np
 
 from meddet_mm.datasets.synthetic_spine import SyntheticSpineGenerator
 
@@ -38,7 +39,35 @@ def parse_args(argv=None):
     parser.add_argument('--height', type=int, default=320)
     parser.add_argument('--width', type=int, default=256)
     parser.add_argument('--protrusion-prob', type=float, default=0.4)
+    parser.add_argument('--preview', type=int, default=0, metavar='N',
+                        help='also write preview.png: the first N train '
+                        'images with boxes (red protrusion, green '
+                        'non-protrusion)')
     return parser.parse_args(argv)
+
+
+def write_preview(path, img_dir, images, anns):
+    """Side-by-side rendering of images with their boxes (red protrusion,
+    green non-protrusion) as a compact 8-bit palette PNG."""
+    from PIL import Image  # pillow comes with torchvision
+    tiles = []
+    for image in images:
+        grey = cv2.imread(osp.join(img_dir, image['file_name']),
+                          cv2.IMREAD_GRAYSCALE)
+        idx = np.round(grey.astype(np.float32) * (253 / 255)).astype(
+            np.uint8)  # 0..253 grey, 254 red, 255 green
+        for ann in anns:
+            if ann['image_id'] != image['id']:
+                continue
+            x, y, w, h = ann['bbox']
+            cv2.rectangle(idx, (int(x), int(y)),
+                          (int(round(x + w)), int(round(y + h))),
+                          254 if ann['category_id'] == 1 else 255, 1)
+        tiles.append(idx)
+    palette = [round(v * 255 / 253) for v in range(254) for _ in range(3)]
+    out = Image.fromarray(np.hstack(tiles), mode='P')
+    out.putpalette(palette + [230, 40, 40, 60, 200, 60])
+    out.save(path, optimize=True)
 
 
 def build_split(gen, split, seed, num, first_id, img_dir):
@@ -83,6 +112,9 @@ def main(argv=None):
         images, anns = build_split(gen, split, seed, num, next_id, img_dir)
         next_id += num
         split_info[split] = dict(seed=seed, num_images=num)
+        if split == 'train' and args.preview > 0:
+            write_preview(osp.join(args.out, 'preview.png'), img_dir,
+                          images[:args.preview], anns['protrusion'])
         for variant, cats in VARIANTS.items():
             coco = dict(
                 info=dict(description=f'synthetic sagittal spine MRI, '

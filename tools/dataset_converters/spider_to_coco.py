@@ -1,5 +1,5 @@
 """Convert the public SPIDER lumbar spine MRI release (MHA volumes + gradings)
-into sagittal PNG slices with COCO disc / protrusion boxes (benchmark layout)."""
+into sagittal PNGs with COCO disc / protrusion boxes (benchmark layout)."""
 import argparse
 import csv
 import json

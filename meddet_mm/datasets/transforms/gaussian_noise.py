@@ -1,8 +1,5 @@
-"""Additive zero-mean Gaussian noise, the simple counterpart of RicianNoise.
-
-Augmentation / robustness probe for MedDet's noise-robustness claim
-(arXiv 2409.00204, nmODE2).
-"""
+"""Additive Gaussian noise augmentation, a probe of the noise robustness
+MedDet claims for nmODE2 (arXiv 2409.00204)."""
 import numpy as np
 from mmdet.registry import TRANSFORMS
 

@@ -1,16 +1,13 @@
-"""Loading of DICOM, NIfTI, MetaImage and PNG/JPEG slices into mmdet results.
-
-Drop-in replacement for ``LoadImageFromFile`` for MRI data such as MedDet's
-CDH slices (arXiv 2409.00204): windowing, slice choice, 8-bit or float output.
-"""
+"""Loading of DICOM, NIfTI, MetaImage and PNG/JPEG slices into mmdet results,
+a drop-in for LoadImageFromFile on MRI data (windowing, slice choice)."""
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine.fileio import get_local_path
 from mmdet.registry import TRANSFORMS
+from mmengine.fileio import get_local_path
 
-from ..medical_io import read_medical_slice
+from ..medical_io import MedicalImageReadError, read_medical_slice
 
 
 @TRANSFORMS.register_module()
@@ -84,13 +81,15 @@ class LoadMedicalImageFromFile(BaseTransform):
                     slice_index=self.slice_index,
                     slice_axis=self.slice_axis)
         except ImportError:
-            raise
+            raise  # says which optional package to install
         except Exception as e:
             if self.ignore_empty:
                 return None
-            if str(filename) in str(e):
-                raise
-            raise type(e)(f'{filename}: {e}') from e
+            if isinstance(e, (FileNotFoundError, MedicalImageReadError)):
+                raise  # these already name the file
+            raise MedicalImageReadError(
+                f'Cannot load image {filename}: {type(e).__name__}: '
+                f'{e}') from e
         img = img * 255.
         img = img.astype(np.float32) if self.to_float32 else np.round(
             img).astype(np.uint8)

@@ -1,8 +1,5 @@
-"""Rendering of SyntheticCDHDataset images inside the data pipeline.
-
-Replaces ``LoadImageFromFile`` for the file-free synthetic stand-in of
-MedDet's CDH data (arXiv 2409.00204).
-"""
+"""Rendering of SyntheticCDHDataset images inside the data pipeline, in place
+of LoadImageFromFile for the file-free synthetic CDH data."""
 import json
 
 import numpy as np

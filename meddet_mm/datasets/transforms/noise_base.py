@@ -1,8 +1,5 @@
-"""Shared machinery of the MRI noise augmentations (sigma, prob, seeding).
-
-Subclasses only define how noise of a given absolute sigma is added; used to
-probe the noise robustness that MedDet's nmODE2 block claims (arXiv 2409.00204).
-"""
+"""Shared base of the MRI noise augmentations (relative sigma, prob, seeding);
+they probe the noise robustness MedDet claims for nmODE2 (arXiv 2409.00204)."""
 import zlib
 from typing import Optional, Sequence, Tuple, Union
 

@@ -1,8 +1,5 @@
-"""Rician noise: the magnitude of a complex MR signal with Gaussian noise.
-
-Augmentation / robustness probe for MedDet's noise-robustness claim
-(arXiv 2409.00204, nmODE2); dark regions get a positive (Rayleigh) bias.
-"""
+"""Rician noise, the magnitude of an MR signal plus complex Gaussian noise, to
+probe the noise robustness MedDet claims for nmODE2 (arXiv 2409.00204)."""
 import numpy as np
 from mmdet.registry import TRANSFORMS
 
