@@ -38,6 +38,9 @@ MINIMAL_CFGS = {
                            teacher_channels=16, distill_channels=16)),
     },
     'mmdet.MODELS': {
+        'ShuffleNetV1': dict(groups=3, widen_factor=0.25),
+        'TorchvisionBackbone': dict(arch='shufflenet_v2_x0_5',
+                                    out_indices=(1, )),
         'NmODE': dict(in_channels=4),
         'NmODE2': dict(in_channels=4, solver='euler', num_steps=2),
         'NmODELevels': dict(feat_channels=[4, 4]),
