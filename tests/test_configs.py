@@ -25,8 +25,10 @@ def _no_pretrained(cfg):
         if cfg.get('type') == 'Pretrained':
             return None
         out = {k: _no_pretrained(v) for k, v in cfg.items()}
-        if 'ckpt' in out and 'cfg' in out:
+        if 'ckpt' in out and 'cfg' in out:  # our multi-teacher algorithm
             out['ckpt'] = None
+        if 'teacher_ckpt' in out:  # mmrazor FpnTeacherDistill, mmdet LD
+            out['teacher_ckpt'] = None
         return out
     if isinstance(cfg, list):
         return [_no_pretrained(v) for v in cfg]

@@ -30,6 +30,7 @@ MINIMAL_CFGS = {
         'AATMDiscriminator': dict(in_channels=4),
         'AdversarialBCELoss': dict(),
         'FeatureDistillMSELoss': dict(),
+        'FGDLoss': dict(student_channels=4, teacher_channels=4),
         'MedDetDistiller': dict(num_levels=5, teacher_names=['a', 'b']),
         'MultiTeacherAdversarialDistill': dict(
             architecture=tiny_mbv2_gfl(),
