@@ -79,7 +79,9 @@ def run_step(title, cmd, log_file):
         for line in proc.stdout:
             log.write(line)
             if PROGRESS.search(line):
-                print('   ' + line.rstrip()[-150:], flush=True)
+                # drop mmengine's '<date> - mmengine - INFO - ' prefix
+                text = line.rstrip().split(' - INFO - ')[-1]
+                print('    ' + text[:160], flush=True)
         code = proc.wait()
     if code != 0:
         raise SystemExit(f'step "{title}" failed (exit {code}); see '
