@@ -1,0 +1,14 @@
+# Table IV student: nmODE2 on every FPN output level (NmODENeck), plain head.
+_base_ = './gfl_mbv2_fpn_1x_cdh.py'
+model = dict(
+    neck=dict(
+        _delete_=True,
+        type='NmODENeck',
+        neck=dict(
+            type='FPN',
+            in_channels=[24, 32, 96, 1280],
+            out_channels=256,
+            start_level=1,
+            add_extra_convs='on_output',
+            num_outs=5),
+        nmode_cfg=dict(type='NmODE2', output='residual')))
