@@ -35,11 +35,18 @@ def run(cmd, cwd=REPO_ROOT, timeout=600):
     return proc.stdout + proc.stderr
 
 
-def test_train_then_resume_then_test(tiny_config):
+@pytest.fixture(scope='module')
+def trained(tiny_config):
+    """Train the tiny config for 2 iterations; returns (config, ckpt, out)."""
     cfg, work_dir = tiny_config
     out = run([sys.executable, 'tools/train.py', cfg, '--local-rank', '0'])
+    return cfg, osp.join(work_dir, 'iter_2.pth'), out
+
+
+def test_train_then_resume_then_test(tiny_config, trained):
+    cfg, work_dir = tiny_config
+    _, ckpt, out = trained
     assert 'coco/bbox_mAP' in out  # validation ran
-    ckpt = osp.join(work_dir, 'iter_2.pth')
     assert osp.isfile(ckpt)
     # resume from it for two more iterations (runner checkpoints load with
     # torch's weights_only default thanks to meddet_mm.compat)
@@ -83,3 +90,37 @@ def test_mim_train_mmdet(tiny_config, tmp_path):
                work])
     assert 'coco/bbox_mAP' in out
     assert glob.glob(osp.join(work, 'iter_*.pth'))
+
+
+def test_infer_on_png_folder_and_nifti(trained, tmp_path):
+    cfg, ckpt, _ = trained
+    img_dir = osp.join(osp.dirname(cfg), 'images')
+    out_dir = str(tmp_path / 'infer')
+    out = run([sys.executable, 'tools/infer.py', img_dir, cfg, ckpt,
+               '--out-dir', out_dir, '--score-thr', '0.0'])
+    assert '[4/4]' in out
+    with open(osp.join(out_dir, 'img_000.json')) as f:
+        result = json.load(f)
+    assert (result['height'], result['width']) == (64, 80)
+    assert result['detections'], 'score-thr 0 keeps every detection'
+    det = result['detections'][0]
+    assert det['label'] in ('protrusion', 'non-protrusion')
+    assert len(det['bbox']) == 4 and 0 <= det['score'] <= 1
+    assert osp.getsize(osp.join(out_dir, 'img_000.png')) > 0
+
+    nib = pytest.importorskip('nibabel')
+    import numpy as np
+    vol = np.random.default_rng(0).normal(300, 50, (80, 64, 5))
+    nii = str(tmp_path / 'slice.nii.gz')
+    nib.save(nib.Nifti1Image(vol.astype(np.float32), np.eye(4)), nii)
+    out = run([sys.executable, 'tools/infer.py', nii, cfg, ckpt,
+               '--out-dir', out_dir, '--slice-index', '2'])
+    assert osp.isfile(osp.join(out_dir, 'slice.json'))
+
+
+def test_infer_missing_checkpoint_is_named(tiny_config, tmp_path):
+    cfg, _ = tiny_config
+    proc = subprocess.run([sys.executable, 'tools/infer.py', cfg, cfg,
+                           str(tmp_path / 'none.pth')], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and 'none.pth' in proc.stderr
