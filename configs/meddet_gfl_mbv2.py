@@ -17,7 +17,7 @@ _base_ = [
     './_base_/schedules/schedule_sgd_12e.py',
     './_base_/default_runtime.py',
 ]
-student_cfg = '{{fileDirname}}/students/gfl_mbv2_fpn_nmode2_1x_cdh.py'
+student_cfg = '{{fileDirname}}/students/gfl_mbv2_fpn_nmode2-head_1x_cdh.py'
 
 model = dict(
     type='mmrazor.MultiTeacherAdversarialDistill',

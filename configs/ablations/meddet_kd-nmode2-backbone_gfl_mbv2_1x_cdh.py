@@ -3,5 +3,5 @@
 _base_ = './_base_meddet_without_aatm.py'
 model = dict(
     architecture=(
-        '{{fileDirname}}/../students/gfl_mbv2_nmode2-backbone_fpn_1x_cdh.py'),
+        '{{fileDirname}}/../students/gfl_mbv2_fpn_nmode2-backbone_1x_cdh.py'),
     distiller=dict(fuser=None))
