@@ -168,7 +168,9 @@ def draw_detections(config, ckpt, out_file, score_thr=0.3):
     from mmdet.registry import DATASETS
 
     import meddet_mm  # noqa: F401
+    from mmengine.registry import init_default_scope
     cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
     info = dataset.get_data_info(0)
     loader = Compose([cfg.val_dataloader.dataset.pipeline[0]])
@@ -186,7 +188,7 @@ def draw_detections(config, ckpt, out_file, score_thr=0.3):
                                  pred.scores[keep]):
         x1, y1, x2, y2 = (box.numpy() * 3).astype(int)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), (0, 0, 255), 1)
-        cv2.putText(canvas, f'{classes[label][:5]} {score:.2f}',
+        cv2.putText(canvas, f'{classes[label]} {score:.2f}',
                     (x1, max(y1 - 3, 8)), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
                     (0, 0, 255), 1)
     cv2.imwrite(out_file, canvas)
