@@ -29,7 +29,7 @@ def only(term, **kwargs):
 
 def test_builds_from_registry():
     loss = MODELS.build(
-        dict(type='FGDLoss', student_channels=8, teacher_channels=16))
+        dict(type='mmrazor.FGDLoss', student_channels=8, teacher_channels=16))
     assert isinstance(loss, FGDLoss)
     assert loss.align.in_channels == 8 and loss.align.out_channels == 16
 

@@ -235,7 +235,8 @@ def test_student_backbone_matches_fpn(path):
     with torch.no_grad():
         feats = backbone(torch.randn(1, 3, 128, 128))
         outs = neck(feats)
-    assert [f.shape[1] for f in feats] == list(model_cfg.neck.in_channels)
+    fpn_cfg = model_cfg.neck.get('neck', model_cfg.neck)  # NmODENeck wraps
+    assert [f.shape[1] for f in feats] == list(fpn_cfg.in_channels)
     assert [128 // f.shape[-1] for f in feats] == [4, 8, 16, 32]
     strides = model_cfg.bbox_head.anchor_generator.strides
     assert list(strides) == [8, 16, 32, 64, 128]
