@@ -107,9 +107,13 @@ def demo_batch(batch_size=2, size=64, seed=0, num_classes=NUM_CLASSES):
     import torch
     torch.manual_seed(seed)
     np.random.seed(seed)
-    return demo_mm_inputs(
+    batch = demo_mm_inputs(
         batch_size=batch_size,
         image_shapes=[(3, size, size)] * batch_size,
         num_items=[3] * batch_size,
-        num_classes=num_classes,
+        num_classes=max(num_classes, 2),  # mmdet needs >= 2 to sample labels
         with_mask=False)
+    if num_classes == 1:
+        for sample in batch['data_samples']:
+            sample.gt_instances.labels.zero_()
+    return batch

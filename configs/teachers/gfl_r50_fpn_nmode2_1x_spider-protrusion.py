@@ -1,0 +1,7 @@
+# MedDet teacher GFL R-50 + nmODE2 head on SPIDER T2-SPACE (protrusion / non-protrusion).
+_base_ = [
+    '../_base_/models/gfl_r50_fpn_nmode2.py',
+    '../_base_/datasets/spider_protrusion.py',
+    '../_base_/schedules/schedule_sgd_12e.py',
+    '../_base_/default_runtime.py',
+]
