@@ -68,7 +68,9 @@ MINIMAL_CFGS = {
         'LoadMedicalImageFromFile': dict(),
         'LoadSyntheticCDHImage': dict(),
     },
-    'mmdet.METRICS': {},
+    'mmdet.METRICS': {
+        'CocoRecallMetric': dict(),
+    },
 }
 
 

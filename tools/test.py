@@ -4,7 +4,8 @@
         [--benchmark [--num-images 50] [--warmup 5] [--input-size H W]]
         [--cfg-options k=v ...] [--launcher pytorch]
 
-Reports COCO mAP, mAP50, mAP75, AR@100 (recall) and per-class AP. With
+Reports COCO mAP, mAP50, mAP75, AR@100, per-class AP and per-class recall
+(CocoMetric is swapped for meddet_mm's CocoRecallMetric, a subclass). With
 ``--benchmark`` it also prints FPS (batch 1, on the device used, with the
 thread count), parameters and GFLOPs of the evaluated detector, and writes
 them to ``WORK_DIR/benchmark.json``. A MedDet distillation checkpoint is
@@ -73,6 +74,8 @@ def build_config(args) -> Config:
         cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
     for evaluator in evaluators:
         if evaluator.get('type', '').endswith('CocoMetric'):
+            # same metric plus per-class recall (meddet_mm/evaluation)
+            evaluator['type'] = 'mmdet.CocoRecallMetric'
             evaluator.setdefault('classwise', True)
             evaluator.setdefault('metric_items', [
                 'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100'

@@ -61,6 +61,7 @@ def test_train_then_resume_then_test(tiny_config, trained):
                test_dir, '--benchmark', '--num-images', '3', '--warmup', '1'])
     assert 'coco/bbox_mAP' in out and 'coco/bbox_AR@100' in out
     assert 'protrusion_precision' in out  # per-class AP
+    assert 'coco/non-protrusion_recall' in out  # per-class recall
     with open(osp.join(test_dir, 'benchmark.json')) as f:
         bench = json.load(f)
     assert bench['num_images'] == 3 and bench['fps'] > 0
