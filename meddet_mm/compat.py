@@ -22,6 +22,12 @@ No upstream file or class is modified.
    ``HistoryBuffer``'s statistics methods as ``getattr(HistoryBuffer,
    'min')``; the weights-only unpickler still refuses to *call* anything
    that is not itself allow-listed, so getattr can only look up attributes.
+3. mmengine 0.10.7 ``init_dist('pytorch')`` always calls
+   ``torch.cuda.set_device``, so a torchrun launch fails on a machine without
+   a GPU. :func:`init_cpu_process_group` (called by ``tools/train.py`` and
+   ``tools/test.py`` before the Runner) starts the gloo process group itself
+   when there is no GPU; the Runner then finds it initialised and skips
+   ``init_dist``.
 """
 import sys
 import types
@@ -127,6 +133,20 @@ def allow_runner_checkpoints() -> bool:
     if add is None:  # torch < 2.4: weights_only is not the default anyway
         return False
     add(runner_checkpoint_safe_globals())
+    return True
+
+
+def init_cpu_process_group(launcher: str) -> bool:
+    """Start a gloo process group for a torchrun launch on a CPU machine.
+
+    Returns:
+        bool: True if this function initialised the process group.
+    """
+    import torch.distributed as dist
+    if launcher != 'pytorch' or torch.cuda.is_available() or \
+            not dist.is_available() or dist.is_initialized():
+        return False
+    dist.init_process_group(backend='gloo')  # env:// from torchrun
     return True
 
 

@@ -22,6 +22,8 @@ def test_gloo_backend_on_cpu(monkeypatch):
                       env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     use_cpu_backend(cfg)
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg == dict(type='MMDistributedDataParallel',
+                                         device_ids=None)
     cfg = Config(dict(launcher='none',
                       env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     use_cpu_backend(cfg)

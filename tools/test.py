@@ -20,6 +20,7 @@ import meddet_mm  # noqa: F401  (compat shims + registration before mmrazor)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from meddet_mm.compat import init_cpu_process_group
 from meddet_mm.utils.config_check import check_config, use_cpu_backend
 
 
@@ -142,7 +143,9 @@ def benchmark(runner, args) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    init_cpu_process_group(cfg.launcher)
+    runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.benchmark:
         metrics = dict(metrics, benchmark=benchmark(runner, args))

@@ -14,6 +14,7 @@ import meddet_mm  # noqa: F401  (compat shims + registration before mmrazor)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from meddet_mm.compat import init_cpu_process_group
 from meddet_mm.utils.config_check import check_config, use_cpu_backend
 
 
@@ -75,6 +76,7 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
+    init_cpu_process_group(cfg.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

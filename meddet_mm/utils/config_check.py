@@ -36,9 +36,11 @@ def check_config(cfg, filename: str = '<config>') -> None:
 
 
 def use_cpu_backend(cfg) -> None:
-    """Switch a distributed run to the gloo backend when there is no GPU.
+    """Make a distributed run work on CPU processes when there is no GPU.
 
-    OpenMMLab configs default to ``nccl``, which needs CUDA devices.
+    OpenMMLab configs default to ``nccl``, which needs CUDA devices, and
+    mmengine 0.10.7 passes ``device_ids=[LOCAL_RANK]`` to DDP, which is only
+    valid for GPU modules: use gloo and ``device_ids=None`` instead.
     """
     import torch
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
@@ -46,3 +48,7 @@ def use_cpu_backend(cfg) -> None:
     env_cfg = cfg.setdefault('env_cfg', {})
     dist_cfg = env_cfg.setdefault('dist_cfg', {})
     dist_cfg['backend'] = 'gloo'
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper

@@ -27,3 +27,9 @@ model = dict(
     sigma=0.7,  # weight of the student's detection loss
     tau=0.2,  # weight of L_dist; the adversarial loss gets 1 - sigma - tau
     num_levels=5)
+# Several processes: each trainable child (student, distiller, discriminator)
+# gets its own DDP wrapper and the algorithm's own train_step runs.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
