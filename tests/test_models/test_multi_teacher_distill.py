@@ -58,7 +58,8 @@ def build(seed=0, **overrides):
 
 
 def snapshot(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+    return {k: v.detach().clone() for k, v in module.state_dict().items()
+            if isinstance(v, torch.Tensor)}  # skips the teacher identity
 
 
 def changed(before, module):
@@ -223,3 +224,33 @@ def test_teacher_checkpoint_roundtrip(tmp_path):
     model.init_weights()  # must not overwrite loaded teacher weights
     for k, v in teacher.state_dict().items():
         assert torch.equal(v, model.teachers['t'].state_dict()[k]), k
+
+
+def _save_teacher(path, seed):
+    torch.manual_seed(seed)
+    teacher = MODELS.build(dict(tiny_resnet_gfl(18), _scope_='mmdet'))
+    torch.save(dict(state_dict=teacher.state_dict(), meta={}), path)
+
+
+def test_checkpoint_records_teachers_and_refuses_other_ones(tmp_path):
+    """Loading a distillation state made with other teacher weights (or
+    another teacher set) under the same names raises a clear error."""
+    a, b = str(tmp_path / 'a.pth'), str(tmp_path / 'b.pth')
+    _save_teacher(a, 1)
+    _save_teacher(b, 2)
+
+    def build_with(ckpt, name='t'):
+        return MODELS.build(algo_cfg(
+            teachers={name: dict(cfg=tiny_resnet_gfl(18), ckpt=ckpt)}))
+
+    model = build_with(a)
+    state = model.state_dict()
+    identity = state['_extra_state']['teachers']['t']
+    assert identity['ckpt'] == 'a.pth' and len(identity['sha256']) == 64
+    build_with(a).load_state_dict(state)  # same teacher: fine
+    with pytest.raises(ValueError, match="teacher 't'.*checkpoint file"):
+        build_with(b).load_state_dict(state)
+    with pytest.raises(ValueError, match=r"teachers \['t'\].*\['u'\]"):
+        build_with(a, name='u').load_state_dict(state, strict=False)
+    with pytest.warns(UserWarning, match='no checkpoint'):
+        build_with(None).load_state_dict(state)  # tools/test.py case

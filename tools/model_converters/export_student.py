@@ -27,6 +27,9 @@ def extract_student(checkpoint: dict, source: str = '<checkpoint>') -> dict:
             f'checkpoint? First keys: {list(state)[:5]}')
     meta = dict(checkpoint.get('meta', {}) or {})
     meta['exported_from'] = source
+    extra = state.get('_extra_state')
+    if isinstance(extra, dict) and 'teachers' in extra:
+        meta['distilled_from_teachers'] = extra['teachers']
     return dict(state_dict=student, meta=meta)
 
 

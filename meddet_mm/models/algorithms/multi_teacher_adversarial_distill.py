@@ -4,6 +4,8 @@ L = sigma * L_det + tau * L_dist + (1 - sigma - tau) * L_adv, with frozen
 teachers, LWFF-fused teacher features, AFA alignment and the AATM G/D game.
 """
 import contextlib
+import hashlib
+import json
 import os.path as osp
 import warnings
 from typing import Dict, List, Optional, Sequence, Union
@@ -44,6 +46,26 @@ def build_detector(cfg: Union[dict, str, nn.Module], what: str) -> nn.Module:
     cfg = ConfigDict(cfg)
     cfg.setdefault('_scope_', 'mmdet')  # detectors live in mmdet's registry
     return MODELS.build(cfg)
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def config_digest(cfg) -> Optional[str]:
+    """Short digest of a teacher's model config (None for a built module)."""
+    if isinstance(cfg, nn.Module):
+        return None
+    if isinstance(cfg, str):
+        cfg = Config.fromfile(cfg)['model']
+    cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    text = json.dumps(cfg, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def head_num_classes(model: nn.Module) -> Optional[int]:
@@ -140,6 +162,9 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
 
         self.teachers = nn.ModuleDict()
         self.teacher_ckpts = {}
+        # name -> checkpoint file, its SHA-256 and the config digest; saved
+        # in every checkpoint (extra state) and checked when one is loaded
+        self.teacher_identity = {}
         for name, spec in teachers.items():
             self.teachers[name] = self._build_teacher(name, spec)
         self._check_compatible(student)
@@ -196,6 +221,10 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                 f'teacher {name!r} has no checkpoint (ckpt=None): it keeps '
                 'random weights. Only use this for smoke tests.')
         self.teacher_ckpts[name] = ckpt
+        self.teacher_identity[name] = dict(
+            ckpt=osp.basename(ckpt) if ckpt else None,
+            sha256=file_sha256(ckpt) if ckpt else None,
+            config_digest=config_digest(spec['cfg']))
         teacher.eval()
         for param in teacher.parameters():
             param.requires_grad = False
@@ -234,6 +263,35 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
     def student(self) -> nn.Module:
         """The student detector (alias of ``architecture``)."""
         return self.architecture
+
+    # --------------------------------------------- teacher identity in ckpts
+    def get_extra_state(self) -> dict:
+        """Stored in the state dict: which teachers this run distils from."""
+        return dict(teachers=self.teacher_identity)
+
+    def set_extra_state(self, state: dict) -> None:
+        """Refuse a checkpoint made with other teachers under these names.
+
+        Teachers configured without a checkpoint (e.g. by tools/test.py,
+        which takes every weight from the loaded file) skip the file check.
+        """
+        saved = (state or {}).get('teachers', {})
+        if set(saved) != set(self.teacher_identity):
+            raise ValueError(
+                'checkpoint was trained with teachers '
+                f'{sorted(saved)} but the config has '
+                f'{sorted(self.teacher_identity)}')
+        for name, now in self.teacher_identity.items():
+            old = saved[name]
+            for key, what in (('sha256', 'checkpoint file'),
+                              ('config_digest', 'model config')):
+                if old.get(key) and now.get(key) and old[key] != now[key]:
+                    raise ValueError(
+                        f'teacher {name!r}: its {what} differs from the one '
+                        f'this checkpoint was trained with ({old.get("ckpt")}'
+                        f' {key}={old[key][:12]}... vs now {now.get("ckpt")} '
+                        f'{key}={now[key][:12]}...); give the teacher another '
+                        'name or use the original teacher')
 
     # --------------------------------------------------------------- forward
     def train(self, mode: bool = True) -> 'MultiTeacherAdversarialDistill':
