@@ -59,7 +59,7 @@ def build(seed=0, **overrides):
 
 def snapshot(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()
-            if isinstance(v, torch.Tensor)}  # skips the teacher identity
+            if not k.endswith('_extra_state')}  # skips the teacher identity
 
 
 def changed(before, module):
@@ -245,7 +245,8 @@ def test_checkpoint_records_teachers_and_refuses_other_ones(tmp_path):
 
     model = build_with(a)
     state = model.state_dict()
-    identity = state['_extra_state']['teachers']['t']
+    identity = model.decode_extra_state(
+        state['_extra_state'])['teachers']['t']
     assert identity['ckpt'] == 'a.pth' and len(identity['sha256']) == 64
     build_with(a).load_state_dict(state)  # same teacher: fine
     with pytest.raises(ValueError, match="teacher 't'.*checkpoint file"):

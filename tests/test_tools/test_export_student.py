@@ -36,6 +36,7 @@ def test_export_then_init_detector(tmp_path):
     ], cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     exported = torch.load(out)
+    assert exported['meta']['distilled_from_teachers']['t']['sha256'] is None
     assert not any(k.startswith(('teachers', 'distiller', 'discriminator',
                                  'architecture.'))
                    for k in exported['state_dict'])

@@ -27,9 +27,11 @@ def extract_student(checkpoint: dict, source: str = '<checkpoint>') -> dict:
             f'checkpoint? First keys: {list(state)[:5]}')
     meta = dict(checkpoint.get('meta', {}) or {})
     meta['exported_from'] = source
-    extra = state.get('_extra_state')
-    if isinstance(extra, dict) and 'teachers' in extra:
-        meta['distilled_from_teachers'] = extra['teachers']
+    if '_extra_state' in state:  # teacher identity of MedDet checkpoints
+        from meddet_mm.models.algorithms import \
+            MultiTeacherAdversarialDistill as Algo
+        meta['distilled_from_teachers'] = Algo.decode_extra_state(
+            state['_extra_state']).get('teachers')
     return dict(state_dict=student, meta=meta)
 
 

@@ -265,17 +265,30 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         return self.architecture
 
     # --------------------------------------------- teacher identity in ckpts
-    def get_extra_state(self) -> dict:
-        """Stored in the state dict: which teachers this run distils from."""
-        return dict(teachers=self.teacher_identity)
+    def get_extra_state(self) -> torch.Tensor:
+        """Stored in the state dict: which teachers this run distils from.
 
-    def set_extra_state(self, state: dict) -> None:
+        Encoded as a uint8 tensor of JSON, because mmengine broadcasts every
+        state-dict entry as a tensor when it starts a distributed run.
+        """
+        text = json.dumps(dict(teachers=self.teacher_identity),
+                          sort_keys=True)
+        return torch.tensor(list(text.encode()), dtype=torch.uint8)
+
+    @staticmethod
+    def decode_extra_state(state) -> dict:
+        """The teacher identity dict from :meth:`get_extra_state` output."""
+        if isinstance(state, torch.Tensor):
+            return json.loads(bytes(state.tolist()).decode())
+        return dict(state or {})
+
+    def set_extra_state(self, state) -> None:
         """Refuse a checkpoint made with other teachers under these names.
 
         Teachers configured without a checkpoint (e.g. by tools/test.py,
         which takes every weight from the loaded file) skip the file check.
         """
-        saved = (state or {}).get('teachers', {})
+        saved = self.decode_extra_state(state).get('teachers', {})
         if set(saved) != set(self.teacher_identity):
             raise ValueError(
                 'checkpoint was trained with teachers '
