@@ -13,22 +13,20 @@ evaluated and benchmarked as its student only.
 """
 import argparse
 import json
-import os
 import os.path as osp
 
 import meddet_mm  # noqa: F401  (compat shims + registration before mmrazor)
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 from meddet_mm.compat import init_cpu_process_group
-from meddet_mm.utils.config_check import check_config, use_cpu_backend
+from meddet_mm.utils.tool_args import add_common_args, load_tool_config
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument('--out', help='dump predictions to a .pkl file')
     parser.add_argument('--benchmark', action='store_true',
                         help='also measure FPS, params and GFLOPs')
@@ -39,34 +37,16 @@ def parse_args(argv=None):
     parser.add_argument('--input-size', type=int, nargs=2,
                         metavar=('H', 'W'),
                         help='input size for GFLOPs (default: test Resize)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, key=value')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_common_args(parser)
+    return parser.parse_args(argv)
 
 
 def build_config(args) -> Config:
     """Load the config, apply overrides and point it at the checkpoint."""
-    for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file not found: {path}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    check_config(cfg, args.config)
-    cfg.launcher = args.launcher
-    use_cpu_backend(cfg)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+    cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
     if cfg.model.get('type', '').endswith('MultiTeacherAdversarialDistill'):
         # all weights, teachers included, come from CHECKPOINT
         for spec in cfg.model.teachers.values():

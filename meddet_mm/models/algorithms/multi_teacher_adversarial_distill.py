@@ -17,7 +17,6 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import load_checkpoint
 from mmrazor.models.algorithms.base import BaseAlgorithm
 from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
-from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 

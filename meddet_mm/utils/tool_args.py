@@ -1,0 +1,41 @@
+"""Command-line pieces shared by tools/train.py and tools/test.py: the common
+arguments and loading a config with the usual overrides."""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+
+from .config_check import check_config, use_cpu_backend
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """--work-dir, --cfg-options, --launcher and --local_rank/--local-rank
+    (torch.distributed.launch passes the first spelling, torchrun the
+    second)."""
+    parser.add_argument('--work-dir', help='where logs and results go')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_tool_config(args) -> Config:
+    """Load ``args.config`` with ``--cfg-options``, typo check, launcher
+    (gloo on CPU) and work_dir (default ``work_dirs/<config name>``)."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    check_config(cfg, args.config)
+    cfg.launcher = args.launcher
+    use_cpu_backend(cfg)
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
