@@ -12,6 +12,6 @@ from .utils.version_check import check_versions
 check_versions()
 
 from . import compat  # noqa: E402,F401  (must precede any mmrazor import)
-from . import datasets, evaluation, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__', 'check_versions']

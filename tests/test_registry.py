@@ -2,6 +2,7 @@
 import pytest
 import torch
 from mmdet.registry import DATASETS as DET_DATASETS
+from mmdet.registry import HOOKS as DET_HOOKS
 from mmdet.registry import METRICS as DET_METRICS
 from mmdet.registry import MODELS as DET_MODELS
 from mmdet.registry import TRANSFORMS as DET_TRANSFORMS
@@ -14,6 +15,7 @@ REGISTRIES = {
     'mmdet.MODELS': DET_MODELS,
     'mmdet.DATASETS': DET_DATASETS,
     'mmdet.TRANSFORMS': DET_TRANSFORMS,
+    'mmdet.HOOKS': DET_HOOKS,
     'mmdet.METRICS': DET_METRICS,
     'mmrazor.MODELS': RAZOR_MODELS,
 }
@@ -67,6 +69,9 @@ MINIMAL_CFGS = {
         'RicianNoise': dict(),
         'LoadMedicalImageFromFile': dict(),
         'LoadSyntheticCDHImage': dict(),
+    },
+    'mmdet.HOOKS': {
+        'LossGuardHook': dict(),
     },
     'mmdet.METRICS': {
         'CocoRecallMetric': dict(),

@@ -30,3 +30,9 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
+
+# stop on NaN/inf or exploding losses, before a bad checkpoint is written
+custom_hooks = [dict(type='LossGuardHook', max_loss=1e4)]
+# TensorBoard (needs `pip install tensorboard`):
+#   vis_backends = [dict(type='LocalVisBackend'),
+#                   dict(type='TensorboardVisBackend')]

@@ -125,3 +125,17 @@ def test_infer_missing_checkpoint_is_named(tiny_config, tmp_path):
                            str(tmp_path / 'none.pth')], cwd=REPO_ROOT,
                           capture_output=True, text=True)
     assert proc.returncode != 0 and 'none.pth' in proc.stderr
+
+
+def test_exploding_loss_stops_the_run_before_saving(tiny_config, tmp_path):
+    cfg, _ = tiny_config
+    work = str(tmp_path / 'guard')
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', cfg, '--work-dir', work,
+        '--cfg-options', 'custom_hooks.0.max_loss=1e-6',
+        'default_hooks.checkpoint.interval=1'
+    ], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'UnstableLossError: loss' in proc.stderr
+    assert 'at iteration 1 (above max_loss=1e-06)' in proc.stderr
+    assert not glob.glob(osp.join(work, '*.pth'))  # nothing bad was saved

@@ -1,0 +1,4 @@
+"""Runner-side components: hooks."""
+from .hooks import LossGuardHook, UnstableLossError
+
+__all__ = ['LossGuardHook', 'UnstableLossError']

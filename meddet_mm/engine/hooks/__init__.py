@@ -1,0 +1,4 @@
+"""Registered runner hooks (mmdet HOOKS)."""
+from .loss_guard_hook import LossGuardHook, UnstableLossError
+
+__all__ = ['LossGuardHook', 'UnstableLossError']
