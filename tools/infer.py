@@ -20,6 +20,7 @@ import numpy as np
 from mmengine.config import Config
 
 from meddet_mm.datasets.medical_io import read_medical_slice
+from meddet_mm.utils.tool_args import run_tool
 
 EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm',
               '.nii', '.nii.gz', '.mha', '.mhd')
@@ -117,4 +118,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -20,7 +20,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from meddet_mm.compat import init_cpu_process_group
-from meddet_mm.utils.tool_args import add_common_args, load_tool_config
+from meddet_mm.utils.tool_args import (add_common_args, load_tool_config,
+                                       run_tool)
 
 
 def parse_args(argv=None):
@@ -137,4 +138,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -13,7 +13,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from meddet_mm.compat import init_cpu_process_group
-from meddet_mm.utils.tool_args import add_common_args, load_tool_config
+from meddet_mm.utils.tool_args import (add_common_args, load_tool_config,
+                                       run_tool)
 
 
 def parse_args(argv=None):
@@ -60,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -39,3 +39,24 @@ def load_tool_config(args) -> Config:
         cfg.work_dir = osp.join('work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def run_tool(main) -> None:
+    """Run a tool's ``main()``; a known kind of failure ends with one line
+    ``error: <Type>: <message>`` and exit code 1 instead of a traceback.
+
+    Set ``MEDDET_TRACEBACK=1`` to see the full traceback.
+    """
+    import sys
+    if os.environ.get('MEDDET_TRACEBACK') == '1':
+        main()
+        return
+    try:
+        main()
+    except (FileNotFoundError, KeyError, ValueError, TypeError,
+            RuntimeError) as exc:
+        message = str(exc).strip().strip('"\'')
+        print(f'error: {type(exc).__name__}: {message}\n'
+              '(set MEDDET_TRACEBACK=1 for the full traceback)',
+              file=sys.stderr)
+        sys.exit(1)

@@ -139,3 +139,26 @@ def test_exploding_loss_stops_the_run_before_saving(tiny_config, tmp_path):
     assert 'UnstableLossError: loss' in proc.stderr
     assert 'at iteration 1 (above max_loss=1e-06)' in proc.stderr
     assert not glob.glob(osp.join(work, '*.pth'))  # nothing bad was saved
+
+
+@pytest.mark.parametrize('case', ['module_typo', 'missing_teacher'])
+def test_bad_input_gives_one_error_line(tiny_config, tmp_path, case):
+    cfg, _ = tiny_config
+    if case == 'module_typo':
+        bad = tmp_path / 'typo.py'
+        bad.write_text(open(cfg).read().replace("'type': 'GFL'",
+                                                "'type': 'GFLL'"))
+        cmd = [str(bad)]
+        expected = "error: KeyError: GFLL is not in the mmdet::model registry"
+    else:
+        missing = str(tmp_path / 'r18.pth')
+        cmd = ['configs/demo/meddet_gfl_mbv2_demo_synthetic.py',
+               '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
+               f'model.teachers.r18.ckpt={missing}']
+        expected = ("error: FileNotFoundError: teacher 'r18': checkpoint "
+                    f'file not found: {missing}')
+    proc = subprocess.run([sys.executable, 'tools/train.py', *cmd],
+                          cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert expected in proc.stderr
+    assert 'Traceback' not in proc.stderr

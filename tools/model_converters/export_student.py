@@ -11,6 +11,7 @@ import argparse
 import os.path as osp
 
 import meddet_mm  # noqa: F401  (torch.load allow-list for runner ckpts)
+from meddet_mm.utils.tool_args import run_tool
 import torch
 
 PREFIX = 'architecture.'
@@ -51,4 +52,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
