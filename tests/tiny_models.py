@@ -117,3 +117,28 @@ def demo_batch(batch_size=2, size=64, seed=0, num_classes=NUM_CLASSES):
         for sample in batch['data_samples']:
             sample.gt_instances.labels.zero_()
     return batch
+
+
+# A tiny MedDet: two narrow ResNet teachers (no checkpoints), 0.25-wide
+# MobileNetV2 student, and the three optimizers MedDet needs.
+MEDDET_OPTIM = dict(
+    constructor='mmrazor.SeparateOptimWrapperConstructor',
+    architecture=dict(type='OptimWrapper',
+                      optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+    distiller=dict(type='OptimWrapper',
+                   optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+    discriminator=dict(type='OptimWrapper',
+                       optimizer=dict(type='Adam', lr=1e-3)))
+
+
+def tiny_meddet():
+    """Model config of a tiny MedDet algorithm (teachers without ckpt)."""
+    return dict(
+        type='mmrazor.MultiTeacherAdversarialDistill',
+        architecture=tiny_mbv2_gfl(),
+        teachers=dict(a=dict(cfg=tiny_resnet_gfl(18)),
+                      b=dict(cfg=tiny_resnet_gfl(34))),
+        distiller=dict(type='MedDetDistiller', student_channels=FPN_CHANNELS,
+                       teacher_channels=FPN_CHANNELS,
+                       distill_channels=FPN_CHANNELS),
+        discriminator=dict(type='AATMDiscriminator', hidden_channels=(8, 8)))

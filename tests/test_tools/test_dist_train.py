@@ -10,31 +10,9 @@ import torch
 
 from conftest import REPO_ROOT
 from tiny_data import tiny_train_config, write_tiny_coco
-from tiny_models import FPN_CHANNELS, tiny_mbv2_gfl, tiny_resnet_gfl
+from tiny_models import MEDDET_OPTIM, tiny_mbv2_gfl, tiny_meddet
 
 pytestmark = pytest.mark.slow
-
-OPTIM = dict(
-    constructor='mmrazor.SeparateOptimWrapperConstructor',
-    architecture=dict(type='OptimWrapper',
-                      optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-    distiller=dict(type='OptimWrapper',
-                   optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-    discriminator=dict(type='OptimWrapper',
-                       optimizer=dict(type='Adam', lr=1e-3)))
-
-
-def meddet_model():
-    return dict(
-        type='mmrazor.MultiTeacherAdversarialDistill',
-        architecture=tiny_mbv2_gfl(),
-        teachers=dict(a=dict(cfg=tiny_resnet_gfl(18)),
-                      b=dict(cfg=tiny_resnet_gfl(34))),
-        distiller=dict(type='MedDetDistiller', student_channels=FPN_CHANNELS,
-                       teacher_channels=FPN_CHANNELS,
-                       distill_channels=FPN_CHANNELS),
-        discriminator=dict(type='AATMDiscriminator', hidden_channels=(8, 8)))
-
 
 def _config(root, model, extra=''):
     _, ann = write_tiny_coco(root, num_images=8)
@@ -56,7 +34,8 @@ def test_two_processes_keep_ranks_identical(tmp_path, kind):
     if kind == 'gfl':
         cfg = _config(root, tiny_mbv2_gfl())
     else:
-        cfg = _config(root, meddet_model(), f'optim_wrapper = {OPTIM!r}\n'
+        cfg = _config(root, tiny_meddet(),
+                      f'optim_wrapper = {MEDDET_OPTIM!r}\n'
                       "model_wrapper_cfg = dict(type="
                       "'MMSeparateDistributedDataParallel')\n")
     env = dict(os.environ,
