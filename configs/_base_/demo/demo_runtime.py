@@ -11,3 +11,4 @@ default_hooks = dict(
                     save_last=True, save_best=None),
     visualization=dict(type='DetVisualizationHook', draw=False))
 log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)  # reproducible demo runs
