@@ -54,7 +54,7 @@ def run_tool(main) -> None:
     try:
         main()
     except (FileNotFoundError, KeyError, ValueError, TypeError,
-            RuntimeError) as exc:
+            RuntimeError, AssertionError) as exc:  # mmcv asserts on bad images
         message = str(exc).strip().strip('"\'')
         print(f'error: {type(exc).__name__}: {message}\n'
               '(set MEDDET_TRACEBACK=1 for the full traceback)',

@@ -141,10 +141,21 @@ def test_exploding_loss_stops_the_run_before_saving(tiny_config, tmp_path):
     assert not glob.glob(osp.join(work, '*.pth'))  # nothing bad was saved
 
 
-@pytest.mark.parametrize('case', ['module_typo', 'missing_teacher'])
+@pytest.mark.parametrize('case',
+                         ['module_typo', 'missing_teacher', 'corrupt_image'])
 def test_bad_input_gives_one_error_line(tiny_config, tmp_path, case):
     cfg, _ = tiny_config
-    if case == 'module_typo':
+    if case == 'corrupt_image':
+        root = str(tmp_path / 'data')
+        _, ann = write_tiny_coco(root)
+        with open(osp.join(root, 'images', 'img_001.png'), 'wb') as f:
+            f.write(b'\x89PNG truncated')
+        bad = tmp_path / 'corrupt.py'
+        bad.write_text(tiny_train_config(root + '/', ann, tiny_mbv2_gfl(),
+                                         str(tmp_path / 'wd')))
+        cmd = [str(bad)]
+        expected = 'img_001.png'
+    elif case == 'module_typo':
         bad = tmp_path / 'typo.py'
         bad.write_text(open(cfg).read().replace("'type': 'GFL'",
                                                 "'type': 'GFLL'"))
@@ -162,3 +173,4 @@ def test_bad_input_gives_one_error_line(tiny_config, tmp_path, case):
     assert proc.returncode == 1
     assert expected in proc.stderr
     assert 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-2].startswith('error: ')
