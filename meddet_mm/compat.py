@@ -40,7 +40,7 @@ MMRAZOR_BACKEND_CONFIG = 'mmrazor.structures.quantization.backend_config'
 
 
 def mmrazor_quantization_supported() -> bool:
-    """Whether this torch still has the APIs mmrazor 1.0.0 quantization uses."""
+    """Whether torch still has the APIs mmrazor 1.0.0 quantization uses."""
     try:
         from torch.ao.quantization import fuser_method_mappings
         from torch.ao.quantization.backend_config import BackendPatternConfig

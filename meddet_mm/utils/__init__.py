@@ -2,5 +2,7 @@
 from .config_check import RUNNER_KEYS, check_config, use_cpu_backend
 from .version_check import SUPPORTED_VERSIONS, check_versions
 
-__all__ = ['RUNNER_KEYS', 'SUPPORTED_VERSIONS', 'check_config', 'check_versions',
-           'use_cpu_backend']
+__all__ = [
+    'RUNNER_KEYS', 'SUPPORTED_VERSIONS', 'check_config', 'check_versions',
+    'use_cpu_backend'
+]

@@ -14,6 +14,7 @@ from tiny_models import MEDDET_OPTIM, tiny_mbv2_gfl, tiny_meddet
 
 pytestmark = pytest.mark.slow
 
+
 def _config(root, model, extra=''):
     _, ann = write_tiny_coco(root, num_images=8)
     text = tiny_train_config(root + '/', ann, model, root + '/work',

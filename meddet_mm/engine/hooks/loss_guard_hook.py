@@ -42,8 +42,8 @@ class LossGuardHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs: Optional[dict] = None) -> None:
-        if not outputs or not self.every_n_train_iters(runner,
-                                                        self.interval):
+        if not outputs or not self.every_n_train_iters(
+                runner, self.interval):
             return
         for key, value in outputs.items():
             if (self.keys and key not in self.keys) or (
@@ -53,9 +53,11 @@ class LossGuardHook(Hook):
                 value, torch.Tensor) else float(value)
             if not math.isfinite(value) or abs(value) > self.max_loss:
                 last = runner.work_dir
+                why = 'not finite' if not math.isfinite(value) else \
+                    f'above max_loss={self.max_loss}'
                 raise UnstableLossError(
                     f'{key} = {value} at iteration {runner.iter + 1} '
-                    f'({"not finite" if not math.isfinite(value) else f"above max_loss={self.max_loss}"}); '
+                    f'({why}); '
                     f'stopping. The last good checkpoint is in {last} '
                     '(resume with --resume after lowering the LR, tau or '
                     'the adversarial weight, or enabling clip_grad).')

@@ -1,4 +1,4 @@
-"""MedDet multi-teacher generative adversarial distillation (MMRazor algorithm).
+"""MedDet multi-teacher generative adversarial distillation (mmrazor).
 
 L = sigma * L_det + tau * L_dist + (1 - sigma - tau) * L_adv, with frozen
 teachers, LWFF-fused teacher features, AFA alignment and the AATM G/D game.

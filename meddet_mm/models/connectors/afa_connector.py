@@ -8,7 +8,8 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmrazor.models.architectures.connectors.base_connector import BaseConnector
+from mmrazor.models.architectures.connectors.base_connector import \
+    BaseConnector
 from mmrazor.registry import MODELS
 
 

@@ -32,7 +32,8 @@ class BaseTeacherFuser(BaseModule):
         self.in_channels = in_channels
         self.out_channels = out_channels or in_channels
 
-    def check_inputs(self, feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+    def check_inputs(self,
+                     feats: Sequence[torch.Tensor]) -> List[torch.Tensor]:
         """Validate the list of teacher maps and return it as a list."""
         feats = list(feats)
         if len(feats) != self.num_inputs:

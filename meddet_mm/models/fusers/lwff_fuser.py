@@ -48,7 +48,7 @@ class LWFFFuser(BaseTeacherFuser):
                                    self.out_channels, 1)
 
     def channel_weights(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        """Per-teacher channel weights alpha, shape (N_teachers, B, C, 1, 1)."""
+        """Per-teacher channel weights alpha, shape (N_teach, B, C, 1, 1)."""
         logits = torch.stack([
             conv(f.mean(dim=(2, 3), keepdim=True))
             for conv, f in zip(self.weight_convs, feats)
