@@ -1,4 +1,4 @@
 """Registered meddet_mm connectors (mmrazor MODELS)."""
-from .afa_connector import AFAConnector
+from .afa_connector import AFAConnector, resize_to
 
-__all__ = ['AFAConnector']
+__all__ = ['AFAConnector', 'resize_to']

@@ -13,6 +13,17 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from mmrazor.registry import MODELS
 
 
+def resize_to(feat: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Adaptive max pooling to ``size`` (H, W); when the target is larger
+    than the input, nearest-neighbour up-sampling instead."""
+    size = tuple(size)
+    if tuple(feat.shape[-2:]) == size:
+        return feat
+    if size[0] <= feat.shape[-2] and size[1] <= feat.shape[-1]:
+        return F.adaptive_max_pool2d(feat, size)
+    return F.interpolate(feat, size=size, mode='nearest')
+
+
 @MODELS.register_module()
 class AFAConnector(BaseConnector):
     """Adaptive feature alignment: 1x1 conv to ``out_channels``, then adaptive
@@ -77,12 +88,5 @@ class AFAConnector(BaseConnector):
             raise ValueError(
                 f'AFAConnector expects (N, {self.in_channels}, H, W) input, '
                 f'got shape {tuple(feature.shape)}')
-        out = self.conv(feature)
-        size = self._resolve_size(feature, target)
-        if tuple(out.shape[-2:]) != size:
-            # adaptive max pooling; when the target is larger than the input
-            # it repeats cells (nearest-neighbour up-sampling).
-            out = F.adaptive_max_pool2d(out, size) if (
-                size[0] <= out.shape[-2] and size[1] <= out.shape[-1]) \
-                else F.interpolate(out, size=size, mode='nearest')
-        return out
+        return resize_to(self.conv(feature),
+                         self._resolve_size(feature, target))

@@ -7,9 +7,10 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmrazor.registry import MODELS
+
+from ..connectors.afa_connector import resize_to
 
 
 def build_razor_module(cfg: dict, **kwargs) -> nn.Module:
@@ -22,16 +23,6 @@ def build_razor_module(cfg: dict, **kwargs) -> nn.Module:
     cfg = dict(cfg, **kwargs)
     cfg.setdefault('_scope_', 'mmrazor')
     return MODELS.build(cfg)
-
-
-def resize_to(feat: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """Adaptive max pooling to ``size`` (nearest up-sampling if larger)."""
-    size = tuple(size)
-    if tuple(feat.shape[-2:]) == size:
-        return feat
-    if size[0] <= feat.shape[-2] and size[1] <= feat.shape[-1]:
-        return F.adaptive_max_pool2d(feat, size)
-    return F.interpolate(feat, size=size, mode='nearest')
 
 
 @MODELS.register_module()
