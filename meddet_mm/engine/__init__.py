@@ -1,4 +1,4 @@
 """Runner-side components: hooks."""
-from .hooks import LossGuardHook, UnstableLossError
+from .hooks import LossGuardHook, TeacherFeatureCacheHook, UnstableLossError
 
-__all__ = ['LossGuardHook', 'UnstableLossError']
+__all__ = ['LossGuardHook', 'UnstableLossError', 'TeacherFeatureCacheHook']

@@ -22,6 +22,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..distillers.meddet_distiller import build_razor_module
 from ..losses.feature_distill_loss import standardize
+from .teacher_feature_cache import TeacherFeatureCache
 
 STUDENT_KEYS = ('architecture', 'distiller')
 
@@ -120,6 +121,12 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         adv_normalize (str | None): Standardisation of the maps D sees
             (see :func:`standardize`). Defaults to ``'sample'``.
         teacher_norm_eval (bool): Keep teachers in eval mode. Default True.
+        teacher_feature_cache (dict, optional): Read the teachers' recorded
+            maps from a :class:`TeacherFeatureCache` (``dict(cache_dir=...,
+            dtype='float16')``; ``cache_dir=None`` keeps them in memory)
+            instead of running the teachers for images already seen. Needs
+            ``TeacherFeatureCacheHook`` in ``custom_hooks`` (it refuses
+            random augmentation the cache cannot key). Default None (off).
         data_preprocessor (dict, optional): Defaults to the student's.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -139,6 +146,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                  teacher_source: str = 'neck',
                  adv_normalize: Optional[str] = 'sample',
                  teacher_norm_eval: bool = True,
+                 teacher_feature_cache: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if not (0 <= sigma <= 1 and 0 <= tau <= 1 and sigma + tau <= 1):
@@ -188,6 +196,12 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             self.discriminator = None
             self.adv_loss = None
         self.distill_loss = build_razor_module(distill_loss)
+        if teacher_feature_cache is not None and not teacher_norm_eval:
+            raise ValueError(
+                'teacher_feature_cache needs teacher_norm_eval=True: teachers '
+                'whose BN statistics follow the batch have no fixed features')
+        self.teacher_feature_cache = None if teacher_feature_cache is None \
+            else TeacherFeatureCache(**teacher_feature_cache)
 
     # ------------------------------------------------------------------ build
     def _build_teacher(self, name: str, spec: dict) -> nn.Module:
@@ -320,9 +334,19 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
     @torch.no_grad()
     def teacher_features(self, inputs: torch.Tensor,
                          data_samples) -> Dict[str, Sequence[torch.Tensor]]:
-        """Recorded maps of every frozen teacher for this batch."""
+        """Recorded maps of every frozen teacher for this batch (from the
+        teacher-feature cache when it has the whole batch)."""
+        cache = self.teacher_feature_cache if self.training else None
+        keys = cache.sample_keys(data_samples) if cache else None
         feats = {}
         for name, teacher in self.teachers.items():
+            if cache is not None:
+                teacher_key = cache.teacher_key(name, teacher,
+                                                self.teacher_source)
+                cached = cache.get(teacher_key, keys, inputs.device)
+                if cached is not None:
+                    feats[name] = cached
+                    continue
             recorder = self.teacher_recorders[name]
             with recorder:
                 if self.teacher_source.startswith(('backbone', 'neck')):
@@ -330,6 +354,8 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                 else:
                     teacher(inputs, data_samples, mode='tensor')
             feats[name] = recorder.get_record_data()
+            if cache is not None:
+                cache.put(teacher_key, keys, feats[name])
         return feats
 
     def _student_side_losses(self, inputs, data_samples):

@@ -1,0 +1,225 @@
+"""Run the SPIDER T2-SPACE evidence experiments under the CPU protocol.
+
+    python benchmarks/run_spider.py --list                 # what exists
+    python benchmarks/run_spider.py --table headline       # run one table
+    python benchmarks/run_spider.py --only student_mbv2-disc-s0
+    python benchmarks/run_spider.py --table noise          # eval-only table
+
+Every experiment trains one shipped config with the CPU protocol below
+applied in Python (the exact config each run used is dumped next to its
+checkpoints), then evaluates the last checkpoint on the val split with
+tools/test.py. Checkpoints and logs live outside the repository in
+``--runs-dir`` (default ``~/.cache/meddet_mm/runs``); each finished
+experiment writes a small JSON to ``benchmarks/results/<name>.json``.
+Finished experiments are skipped and an interrupted one resumes from its
+last epoch checkpoint, so the command can simply be run again.
+
+CPU protocol (2 cores): native 256x320 (w x h) slices, batch 8, 3 epochs,
+SGD lr 0.01 with a 50-iteration linear warm-up and x0.1 for the last epoch,
+no pretrained weights, last-epoch checkpoint reported (no selection on val).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+RESULTS_DIR = osp.join(REPO_ROOT, 'benchmarks', 'results')
+DEFAULT_RUNS = osp.join(osp.expanduser('~'), '.cache', 'meddet_mm', 'runs')
+DEFAULT_FEATURE_CACHE = osp.join(
+    osp.expanduser('~'), '.cache', 'meddet_mm', 'teacher_features')
+
+PROTOCOL = dict(epochs=3, batch_size=8, lr=0.01, warmup_iters=50,
+                num_workers=1)
+NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1, 0.15)  # Rician, relative to max value
+TEACHERS = ('r18', 'r34', 'r50')  # CPU protocol teachers (see README)
+
+
+def _experiments():
+    """name -> spec. ``needs`` lists teacher experiments whose checkpoints a
+    distillation run loads."""
+    exps = {}
+
+    def add(name, config, table, seed=0, needs=(), **extra):
+        exps[name] = dict(config=config, tables=table, seed=seed,
+                          needs=list(needs), **extra)
+
+    for var in ('disc', 'protrusion'):
+        for t in TEACHERS:
+            add(f'teacher_{t}-{var}',
+                f'configs/teachers/gfl_{t}_fpn_nmode2_1x_spider-{var}.py',
+                ['teachers'], variant=var)
+        teacher_exps = [f'teacher_{t}-{var}' for t in TEACHERS]
+        for seed in (0, 1):
+            add(f'student_mbv2-{var}-s{seed}',
+                f'configs/students/gfl_mbv2_fpn_1x_spider-{var}.py',
+                ['headline', 'teachers', 'kd', 'noise'], seed=seed,
+                variant=var)
+            add(f'meddet_mbv2-{var}-s{seed}',
+                f'configs/meddet_gfl_mbv2_spider-{var}.py',
+                ['headline', 'teachers', 'kd', 'noise'], seed=seed,
+                needs=teacher_exps, variant=var)
+        add(f'student_mbv2-nmode2-head-{var}-s0',
+            f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
+            ['ablation', 'noise'], variant=var)
+        add(f'meddet_lean-{var}-s0',
+            f'configs/meddet_gfl_mbv2-lean_spider-{var}.py',
+            ['lean'], needs=teacher_exps, variant=var)
+    return exps
+
+
+EXPERIMENTS = _experiments()
+TABLES = sorted({t for e in EXPERIMENTS.values() for t in e['tables']})
+
+
+def protocol_config(spec, work_dir, feature_cache):
+    """The shipped config with the CPU protocol applied (mmengine Config)."""
+    import meddet_mm  # noqa: F401
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(osp.join(REPO_ROOT, spec['config']))
+    p = PROTOCOL
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=p['epochs'],
+                         val_interval=p['epochs'])
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+             end=p['warmup_iters']),
+        dict(type='MultiStepLR', begin=0, end=p['epochs'], by_epoch=True,
+             milestones=[p['epochs'] - 1], gamma=0.1)
+    ]
+    wrappers = cfg.optim_wrapper
+    for key in ('architecture', 'distiller'):
+        if key in wrappers:
+            wrappers[key].optimizer.lr = p['lr']
+    if 'optimizer' in wrappers:
+        wrappers.optimizer.lr = p['lr']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].num_workers = p['num_workers']
+        cfg[loader].dataset.data_root = osp.join(
+            REPO_ROOT, '..', 'shared', 'data', 'spider_t2space') + '/'
+    cfg.train_dataloader.batch_size = p['batch_size']
+    for ev in ('val_evaluator', 'test_evaluator'):
+        cfg[ev].ann_file = (cfg.val_dataloader.dataset.data_root +
+                            cfg.val_dataloader.dataset.ann_file)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1,
+                                        max_keep_ckpts=1)
+    cfg.default_hooks.logger.interval = 10
+    cfg.randomness = dict(seed=spec['seed'])
+    cfg.work_dir = work_dir
+    if cfg.model.get('type', '').endswith('MultiTeacherAdversarialDistill'):
+        for name, tspec in cfg.model.teachers.items():
+            teacher_exp = f"teacher_{name}-{spec['variant']}"
+            tspec.ckpt = osp.join(osp.dirname(work_dir), teacher_exp,
+                                  f"epoch_{p['epochs']}.pth")
+        if feature_cache:
+            cfg.model.teacher_feature_cache = dict(cache_dir=feature_cache)
+            cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+                dict(type='TeacherFeatureCacheHook')]
+    return cfg
+
+
+def run_logged(cmd, log_file):
+    """Run ``cmd`` with its output in ``log_file``; print progress lines."""
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_file, 'a') as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=env)
+        for line in proc.stdout:
+            log.write(line)
+            if ('Epoch(train)' in line and '/' in line) or 'error' in line \
+                    or 'bbox_mAP_copypaste' in line:
+                print('   ', line.strip()[-150:], flush=True)
+        return proc.wait()
+
+
+def run_experiment(name, runs_dir, feature_cache):
+    spec = EXPERIMENTS[name]
+    out_json = osp.join(RESULTS_DIR, f'{name}.json')
+    if osp.isfile(out_json):
+        print(f'[skip] {name}: {osp.relpath(out_json, REPO_ROOT)} exists')
+        return True
+    for dep in spec['needs']:
+        if not run_experiment(dep, runs_dir, feature_cache):
+            return False
+    work_dir = osp.join(runs_dir, name)
+    os.makedirs(work_dir, exist_ok=True)
+    cfg = protocol_config(spec, work_dir, feature_cache)
+    cfg_file = osp.join(work_dir, 'protocol_config.py')
+    cfg.dump(cfg_file)
+    ckpt = osp.join(work_dir, f"epoch_{PROTOCOL['epochs']}.pth")
+    log = osp.join(work_dir, 'run.log')
+    start = time.time()
+    if not osp.isfile(ckpt):
+        print(f'[train] {name}  ({spec["config"]}, seed {spec["seed"]})',
+              flush=True)
+        cmd = [sys.executable, 'tools/train.py', cfg_file]
+        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+            cmd += ['--resume', 'auto']
+        if run_logged(cmd, log) != 0:
+            print(f'[fail] {name}: training failed, see {log}')
+            return False
+    train_s = time.time() - start
+    print(f'[test] {name}', flush=True)
+    test_dir = osp.join(work_dir, 'test')
+    if run_logged([sys.executable, 'tools/test.py', cfg_file, ckpt,
+                   '--work-dir', test_dir], log) != 0:
+        print(f'[fail] {name}: test failed, see {log}')
+        return False
+    with open(osp.join(test_dir, 'metrics.json')) as f:
+        metrics = json.load(f)
+    result = dict(name=name, config=spec['config'], seed=spec['seed'],
+                  variant=spec['variant'], protocol=PROTOCOL,
+                  train_wall_s=round(train_s, 1),
+                  train_time_note='wall time of this invocation (0 if the '
+                  'checkpoint already existed)',
+                  metrics={k: v for k, v in metrics.items()
+                           if isinstance(v, (int, float))},
+                  checkpoint=ckpt)
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    with open(out_json, 'w') as f:
+        json.dump(result, f, indent=2)
+    print(f'[done] {name}: mAP {metrics.get("coco/bbox_mAP")} '
+          f'mAP50 {metrics.get("coco/bbox_mAP_50")}', flush=True)
+    return True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--table', choices=TABLES, action='append',
+                        help='run the experiments of this table')
+    parser.add_argument('--only', nargs='+', choices=sorted(EXPERIMENTS),
+                        help='run these experiments')
+    parser.add_argument('--variant', choices=['disc', 'protrusion'],
+                        action='append', help='restrict to a label variant')
+    parser.add_argument('--runs-dir', default=DEFAULT_RUNS)
+    parser.add_argument('--feature-cache', default=DEFAULT_FEATURE_CACHE,
+                        help="teacher-feature cache folder ('' = live "
+                        'teachers)')
+    parser.add_argument('--list', action='store_true')
+    args = parser.parse_args(argv)
+    names = list(args.only or [])
+    for table in args.table or []:
+        names += [n for n, e in EXPERIMENTS.items() if table in e['tables']]
+    if args.variant:
+        names = [n for n in names
+                 if EXPERIMENTS[n]['variant'] in args.variant]
+    if args.list or not names:
+        for n, e in EXPERIMENTS.items():
+            done = osp.isfile(osp.join(RESULTS_DIR, f'{n}.json'))
+            print(f"{'done' if done else '    '}  {n:40s} {e['config']}")
+        return 0
+    failed = [n for n in dict.fromkeys(names)
+              if not run_experiment(n, args.runs_dir, args.feature_cache)]
+    if failed:
+        print(f'failed: {failed}')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
