@@ -2,7 +2,10 @@
 from .adversarial_loss import AdversarialBCELoss
 from .feature_distill_loss import FeatureDistillMSELoss, standardize
 from .fgd_loss import FGDLoss
+from .mskd_ffd_loss import FeatureFilteringDistillLoss
+from .mskd_rgd_loss import RegionGraphDistillLoss
 
 __all__ = [
-    'AdversarialBCELoss', 'FeatureDistillMSELoss', 'standardize', 'FGDLoss'
+    'AdversarialBCELoss', 'FeatureDistillMSELoss', 'standardize', 'FGDLoss',
+    'FeatureFilteringDistillLoss', 'RegionGraphDistillLoss'
 ]

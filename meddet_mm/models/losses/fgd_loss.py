@@ -13,24 +13,7 @@ import torch.nn.functional as F
 from mmdet.structures.bbox import get_box_tensor
 from mmrazor.registry import MODELS
 
-# where a detector data sample keeps the size that the feature maps cover
-INPUT_SHAPE_KEYS = ('batch_input_shape', 'pad_shape', 'img_shape')
-
-
-def input_shape_of(data_sample) -> Tuple[int, int]:
-    """(H, W) of the network input that ``data_sample``'s boxes live in.
-
-    ``batch_input_shape`` (set by ``DetDataPreprocessor``) is the padded batch
-    size, which is what the FPN maps cover; ``pad_shape`` and ``img_shape``
-    are fall-backs for samples that did not pass the preprocessor.
-    """
-    meta = data_sample.metainfo
-    for key in INPUT_SHAPE_KEYS:
-        if key in meta:
-            return tuple(meta[key][:2])
-    raise KeyError('FGDLoss: a data sample has none of the meta keys '
-                   f'{INPUT_SHAPE_KEYS}; cannot map its boxes to the feature '
-                   'map.')
+from .region_masks import box_masks, input_shape_of
 
 
 def focal_masks(boxes_per_image: Sequence[torch.Tensor],
@@ -40,10 +23,11 @@ def focal_masks(boxes_per_image: Sequence[torch.Tensor],
     """Foreground and background scale masks of FGD, shape (N, 1, H, W).
 
     A box (x1, y1, x2, y2) in input pixels covers the feature cells it
-    overlaps (at least one). Inside a box a cell weighs 1 / (cells of that
-    box) (the smallest box wins where boxes overlap), so each isolated box
-    sums to 1; every cell outside all boxes weighs 1 / (background cells), so
-    the background of each image sums to 1 (0 if boxes cover everything).
+    overlaps (at least one; :func:`~.region_masks.box_masks`). Inside a box a
+    cell weighs 1 / (cells of that box) (the smallest box wins where boxes
+    overlap), so each isolated box sums to 1; every cell outside all boxes
+    weighs 1 / (background cells), so the background of each image sums to 1
+    (0 if boxes cover everything).
 
     Args:
         boxes_per_image (Sequence[Tensor]): (k_i, 4) boxes per image.
@@ -56,23 +40,12 @@ def focal_masks(boxes_per_image: Sequence[torch.Tensor],
         S).
     """
     h, w = feat_size
-    ys = torch.arange(h, device=device).view(1, h, 1)
-    xs = torch.arange(w, device=device).view(1, 1, w)
     fg = torch.zeros(len(boxes_per_image), 1, h, w, device=device)
-    for i, (boxes, (in_h, in_w)) in enumerate(
-            zip(boxes_per_image, input_shapes)):
-        if boxes.numel() == 0:
+    for i, (boxes, shape) in enumerate(zip(boxes_per_image, input_shapes)):
+        inside = box_masks(boxes, shape, feat_size, device)
+        if inside.shape[0] == 0:
             continue
-        boxes = boxes.to(device=device, dtype=torch.float32)
-        sx, sy = w / in_w, h / in_h
-        x1 = (boxes[:, 0] * sx).floor().clamp(0, w - 1)
-        y1 = (boxes[:, 1] * sy).floor().clamp(0, h - 1)
-        x2 = torch.maximum((boxes[:, 2] * sx).ceil().clamp(max=w), x1 + 1)
-        y2 = torch.maximum((boxes[:, 3] * sy).ceil().clamp(max=h), y1 + 1)
-        inside = ((xs >= x1.view(-1, 1, 1)) & (xs < x2.view(-1, 1, 1))
-                  & (ys >= y1.view(-1, 1, 1)) & (ys < y2.view(-1, 1, 1)))
-        area = ((x2 - x1) * (y2 - y1)).view(-1, 1, 1)
-        fg[i, 0] = (inside.float() / area).amax(dim=0)
+        fg[i, 0] = (inside / inside.sum(dim=(1, 2), keepdim=True)).amax(dim=0)
     bg = (fg == 0).float()
     bg = bg / bg.sum(dim=(2, 3), keepdim=True).clamp(min=1)
     return fg, bg
