@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out preds.pkl]
         [--benchmark [--num-images 50] [--warmup 5] [--input-size H W]]
+        [--clinical [--clinical-iou-thr 0.5] [--clinical-score-thr 0.5]]
         [--cfg-options k=v ...] [--launcher pytorch]
 
 Reports COCO mAP, mAP50, mAP75, AR@100, per-class AP and per-class recall
@@ -10,6 +11,12 @@ Reports COCO mAP, mAP50, mAP75, AR@100, per-class AP and per-class recall
 thread count), parameters and GFLOPs of the evaluated detector, and writes
 them to ``WORK_DIR/benchmark.json``. A MedDet distillation checkpoint is
 evaluated and benchmarked as its student only.
+
+With ``--clinical`` it also reports per-disc clinical metrics
+(meddet_mm's ClinicalDiscMetric: sensitivity, specificity, precision, F1,
+missed discs, false alarms, AUC; see docs/clinical_metrics.md) and writes
+``clinical_roc.png``, ``clinical_threshold_sweep.png`` and
+``clinical_records.json`` to the work dir.
 """
 import argparse
 import json
@@ -38,6 +45,15 @@ def parse_args(argv=None):
     parser.add_argument('--input-size', type=int, nargs=2,
                         metavar=('H', 'W'),
                         help='input size for GFLOPs (default: test Resize)')
+    parser.add_argument('--clinical', action='store_true',
+                        help='also report per-disc clinical metrics '
+                        '(ClinicalDiscMetric)')
+    parser.add_argument('--clinical-iou-thr', type=float, default=0.5,
+                        help='IoU of a disc-box match for --clinical')
+    parser.add_argument('--clinical-score-thr', type=float, default=0.5,
+                        help='score threshold of a call for --clinical')
+    parser.add_argument('--clinical-positive-class', default='protrusion',
+                        help='ROC class for --clinical')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -62,6 +78,10 @@ def build_config(args) -> Config:
             evaluator.setdefault('metric_items', [
                 'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100'
             ])
+    if args.clinical:
+        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
+            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+        cfg.test_evaluator.append(clinical_evaluator(cfg, args))
     if args.out:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must end with .pkl, got {args.out}')
@@ -70,6 +90,33 @@ def build_config(args) -> Config:
         cfg.test_evaluator.append(
             dict(type='DumpDetResults', out_file_path=args.out))
     return cfg
+
+
+def _test_pipeline(dataset_cfg):
+    """The pipeline of a (possibly wrapped) test dataset config."""
+    while 'pipeline' not in dataset_cfg and 'dataset' in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg.get('pipeline', [])
+
+
+def clinical_evaluator(cfg, args) -> dict:
+    """ClinicalDiscMetric config writing its files into the work dir."""
+    from meddet_mm.evaluation.clinical_disc_metric import \
+        gt_coords_of_pipeline
+    pipeline = _test_pipeline(cfg.test_dataloader.dataset)
+    if not any(str(step.get('type', '')).endswith('LoadAnnotations')
+               for step in pipeline):
+        raise KeyError('--clinical needs the GT boxes: the test pipeline of '
+                       f'{args.config} has no LoadAnnotations')
+    return dict(
+        type='mmdet.ClinicalDiscMetric',
+        iou_thr=args.clinical_iou_thr,
+        score_thr=args.clinical_score_thr,
+        positive_class=args.clinical_positive_class,
+        gt_coords=gt_coords_of_pipeline(pipeline),
+        roc_plot=osp.join(cfg.work_dir, 'clinical_roc.png'),
+        sweep_plot=osp.join(cfg.work_dir, 'clinical_threshold_sweep.png'),
+        records_file=osp.join(cfg.work_dir, 'clinical_records.json'))
 
 
 def test_input_size(cfg):
