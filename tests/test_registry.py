@@ -33,6 +33,8 @@ MINIMAL_CFGS = {
         'AdversarialBCELoss': dict(),
         'FeatureDistillMSELoss': dict(),
         'FGDLoss': dict(student_channels=4, teacher_channels=4),
+        'FeatureFilteringDistillLoss': dict(),
+        'RegionGraphDistillLoss': dict(),
         'MedDetDistiller': dict(num_levels=5, teacher_names=['a', 'b']),
         'MultiTeacherAdversarialDistill': dict(
             architecture=tiny_mbv2_gfl(),
@@ -72,9 +74,11 @@ MINIMAL_CFGS = {
     },
     'mmdet.HOOKS': {
         'LossGuardHook': dict(),
+        'TeacherFeatureCacheHook': dict(),
     },
     'mmdet.METRICS': {
         'CocoRecallMetric': dict(),
+        'ClinicalDiscMetric': dict(),
     },
 }
 

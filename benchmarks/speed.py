@@ -1,0 +1,183 @@
+"""CPU speed of MedDet students against the ResNet-50 teacher, in one run.
+
+    python benchmarks/speed.py                       # defaults below
+    python benchmarks/speed.py --sizes 512x512 320x256 --threads 2 \
+        --num-images 30 --onnx --out benchmarks/results/speed.json
+
+Every model is timed at batch 1 on the same random-weight instance (speed
+does not depend on the weights) at each input size (H x W):
+  * ``torch``: ``model.predict`` (backbone, neck, head, box decoding, NMS);
+  * ``torch_tensor``: backbone + neck + head only (``mode='tensor'``);
+  * ``onnx``: the same tensor graph exported to ONNX and run with ONNX
+    Runtime on CPU (``--onnx``).
+Models are timed in turns (round robin) so that a background load slows
+them alike; the median of the rounds is reported, with the ratio of each
+model's latency to the teacher's. Params and GFLOPs are printed too.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+import tempfile
+import time
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TEACHER = 'configs/teachers/gfl_r50_fpn_nmode2_1x_spider-disc.py'
+MODELS = {
+    'teacher_r50_nmode2': TEACHER,
+    'student_mbv2': 'configs/students/gfl_mbv2_fpn_1x_spider-disc.py',
+    'student_mbv2_nmode2 (MedDet student)':
+    'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-disc.py',
+    'student_mbv2_lean (MedDet-lean student)':
+    'configs/students/gfl_mbv2-lean_fpn_nmode2-head_1x_spider-disc.py',
+}
+
+
+def parse_size(text):
+    try:
+        h, w = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'size must be HxW, got {text!r}')
+    return h, w
+
+
+def build(config):
+    import meddet_mm  # noqa: F401
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmdet.registry import MODELS as DET_MODELS
+    cfg = Config.fromfile(osp.join(REPO_ROOT, config))
+    init_default_scope('mmdet')
+    model = DET_MODELS.build(cfg.model)
+    model.init_weights()
+    return model.eval()
+
+
+def fake_batch(size):
+    import torch
+    from mmdet.structures import DetDataSample
+    h, w = size
+    sample = DetDataSample(metainfo=dict(
+        img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+        batch_input_shape=(h, w), scale_factor=(1.0, 1.0)))
+    return torch.rand(1, 3, h, w), [sample]
+
+
+def export_onnx(model, inputs, path):
+    import torch
+    from meddet_mm.utils.benchmark import _TensorForward
+    wrapper = _TensorForward(model).eval()
+    with torch.no_grad():
+        torch.onnx.export(wrapper, (inputs, ), path, opset_version=17,
+                          input_names=['image'], dynamo=False)
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = int(os.environ.get('SPEED_THREADS', '2'))
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(path, opts,
+                                providers=['CPUExecutionProvider'])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--sizes', type=parse_size, nargs='+',
+                        default=[(512, 512), (320, 256)])
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--num-images', type=int, default=20,
+                        help='timed images per model, mode and size')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--onnx', action='store_true',
+                        help='also time the ONNX Runtime export')
+    parser.add_argument('--models', nargs='+', choices=sorted(MODELS),
+                        default=list(MODELS))
+    parser.add_argument('--out', help='write the results to this JSON file')
+    args = parser.parse_args(argv)
+
+    import torch
+    from meddet_mm.utils.benchmark import count_params, model_gflops
+    torch.set_num_threads(args.threads)
+    os.environ['SPEED_THREADS'] = str(args.threads)
+    if TEACHER not in [MODELS[m] for m in args.models]:
+        args.models = ['teacher_r50_nmode2'] + args.models
+    models = {name: build(MODELS[name]) for name in args.models}
+    results = dict(threads=args.threads, num_images=args.num_images,
+                   torch=torch.__version__, models={})
+    tmp = tempfile.mkdtemp(prefix='meddet_speed_')
+    for size in args.sizes:
+        key = f'{size[0]}x{size[1]}'
+        inputs, samples = fake_batch(size)
+        runners = {}
+        for name, model in models.items():
+            entry = results['models'].setdefault(
+                name, dict(config=MODELS[name],
+                           params_M=round(count_params(model) / 1e6, 3)))
+            entry.setdefault('gflops', {})[key] = round(
+                model_gflops(model, size), 3)
+
+            def run_predict(m=model):
+                m.predict(inputs, samples, rescale=False)
+
+            def run_tensor(m=model):
+                m(inputs, mode='tensor')
+
+            runners[(name, 'torch')] = run_predict
+            runners[(name, 'torch_tensor')] = run_tensor
+            if args.onnx:
+                path = osp.join(tmp, f'{len(runners)}.onnx')
+                sess = export_onnx(model, inputs, path)
+                feed = {'image': inputs.numpy()}
+                runners[(name, 'onnx')] = (
+                    lambda s=sess, f=feed: s.run(None, f))
+        times = {k: [] for k in runners}
+        with torch.no_grad():
+            for k, fn in runners.items():
+                for _ in range(args.warmup):
+                    fn()
+            for i in range(args.num_images):  # round robin
+                for k, fn in runners.items():
+                    start = time.perf_counter()
+                    fn()
+                    times[k].append(1000 * (time.perf_counter() - start))
+                if (i + 1) % 5 == 0:
+                    print(f'  {key}: {i + 1}/{args.num_images} rounds',
+                          flush=True)
+        for (name, mode), ms in times.items():
+            median = statistics.median(ms)
+            teacher_ms = statistics.median(times[('teacher_r50_nmode2',
+                                                  mode)])
+            results['models'][name].setdefault(mode, {})[key] = dict(
+                ms_median=round(median, 2),
+                ms_iqr=round(statistics.quantiles(ms, n=4)[2] -
+                             statistics.quantiles(ms, n=4)[0], 2),
+                fps=round(1000 / median, 2),
+                speedup_vs_teacher=round(teacher_ms / median, 2))
+    # table
+    modes = ['torch', 'torch_tensor'] + (['onnx'] if args.onnx else [])
+    for size in args.sizes:
+        key = f'{size[0]}x{size[1]}'
+        print(f'\n{key} (H x W), batch 1, {args.threads} threads; '
+              'ms per image (x faster than the R-50 teacher)')
+        print(f"{'model':42s} {'params M':>8s} {'GFLOPs':>7s} " +
+              ' '.join(f'{m:>20s}' for m in modes))
+        for name, entry in results['models'].items():
+            cells = []
+            for m in modes:
+                r = entry[m][key]
+                cells.append(f"{r['ms_median']:8.1f} ({r['speedup_vs_teacher']:4.2f}x)")
+            print(f"{name:42s} {entry['params_M']:8.2f} "
+                  f"{entry['gflops'][key]:7.2f} " +
+                  ' '.join(f'{c:>20s}' for c in cells))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+        print(f'\nwritten to {args.out}')
+    return results
+
+
+if __name__ == '__main__':
+    sys.exit(0 if main() else 1)
