@@ -17,6 +17,11 @@ last epoch checkpoint, so the command can simply be run again.
 CPU protocol (2 cores): native 256x320 (w x h) slices, batch 8, 3 epochs,
 SGD lr 0.01 with a 50-iteration linear warm-up and x0.1 for the last epoch,
 no pretrained weights, last-epoch checkpoint reported (no selection on val).
+Teachers are GFL R-18/34/50 with the stock GFL head (the paper's R-50/101/152
+with nmODE2 heads do not fit the time budget), and MedDet distils the plain
+GFL-MobileNetV2 student (the student of every Table I row) unless the
+experiment name says nmode2-head. Distillation runs read teacher maps from
+the teacher-feature cache (``--feature-cache``).
 """
 import argparse
 import json
@@ -35,39 +40,45 @@ DEFAULT_FEATURE_CACHE = osp.join(
 PROTOCOL = dict(epochs=3, batch_size=8, lr=0.01, warmup_iters=50,
                 num_workers=1)
 NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1, 0.15)  # Rician, relative to max value
-TEACHERS = ('r18', 'r34', 'r50')  # CPU protocol teachers (see README)
+# CPU-protocol teachers: GFL R-18/34/50 with the stock head (see README)
+TEACHERS = ('r18', 'r34', 'r50')
 
 
 def _experiments():
-    """name -> spec. ``needs`` lists teacher experiments whose checkpoints a
-    distillation run loads."""
+    """name -> spec. ``needs`` lists the teacher experiments whose
+    checkpoints a distillation run loads; ``student`` replaces a
+    distillation config's student architecture."""
     exps = {}
 
-    def add(name, config, table, seed=0, needs=(), **extra):
-        exps[name] = dict(config=config, tables=table, seed=seed,
+    def add(name, config, tables, seed=0, needs=(), **extra):
+        exps[name] = dict(config=config, tables=tables, seed=seed,
                           needs=list(needs), **extra)
 
     for var in ('disc', 'protrusion'):
+        plain = f'configs/students/gfl_mbv2_fpn_1x_spider-{var}.py'
         for t in TEACHERS:
             add(f'teacher_{t}-{var}',
-                f'configs/teachers/gfl_{t}_fpn_nmode2_1x_spider-{var}.py',
+                f'configs/teachers/gfl_{t}_fpn_1x_spider-{var}.py',
                 ['teachers'], variant=var)
         teacher_exps = [f'teacher_{t}-{var}' for t in TEACHERS]
         for seed in (0, 1):
-            add(f'student_mbv2-{var}-s{seed}',
-                f'configs/students/gfl_mbv2_fpn_1x_spider-{var}.py',
+            add(f'student_mbv2-{var}-s{seed}', plain,
                 ['headline', 'teachers', 'kd', 'noise'], seed=seed,
                 variant=var)
+            # MedDet distillation (AFA + LWFF + AATM) of the same student
             add(f'meddet_mbv2-{var}-s{seed}',
                 f'configs/meddet_gfl_mbv2_spider-{var}.py',
                 ['headline', 'teachers', 'kd', 'noise'], seed=seed,
-                needs=teacher_exps, variant=var)
+                needs=teacher_exps, variant=var, student=plain)
         add(f'student_mbv2-nmode2-head-{var}-s0',
             f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
             ['ablation', 'noise'], variant=var)
-        add(f'meddet_lean-{var}-s0',
-            f'configs/meddet_gfl_mbv2-lean_spider-{var}.py',
-            ['lean'], needs=teacher_exps, variant=var)
+        add(f'meddet_mbv2-nmode2-head-{var}-s0',
+            f'configs/meddet_gfl_mbv2_spider-{var}.py',
+            ['ablation', 'noise'], needs=teacher_exps, variant=var)
+    add('meddet_lean-disc-s0', 'configs/meddet_gfl_mbv2-lean_spider-disc.py',
+        ['lean'], needs=[f'teacher_{t}-disc' for t in TEACHERS],
+        variant='disc')
     return exps
 
 
@@ -110,10 +121,18 @@ def protocol_config(spec, work_dir, feature_cache):
     cfg.randomness = dict(seed=spec['seed'])
     cfg.work_dir = work_dir
     if cfg.model.get('type', '').endswith('MultiTeacherAdversarialDistill'):
-        for name, tspec in cfg.model.teachers.items():
-            teacher_exp = f"teacher_{name}-{spec['variant']}"
-            tspec.ckpt = osp.join(osp.dirname(work_dir), teacher_exp,
-                                  f"epoch_{p['epochs']}.pth")
+        # the CPU protocol's lighter teachers replace R-50/101/152
+        var = spec['variant']
+        cfg.model.teachers = {
+            t: dict(cfg=osp.join(REPO_ROOT, 'configs', 'teachers',
+                                 f'gfl_{t}_fpn_1x_spider-{var}.py'),
+                    ckpt=osp.join(osp.dirname(work_dir),
+                                  f'teacher_{t}-{var}',
+                                  f"epoch_{p['epochs']}.pth"))
+            for t in TEACHERS
+        }
+        if spec.get('student'):
+            cfg.model.architecture = osp.join(REPO_ROOT, spec['student'])
         if feature_cache:
             cfg.model.teacher_feature_cache = dict(cache_dir=feature_cache)
             cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [

@@ -31,7 +31,7 @@ MODELS = {
     'student_mbv2_nmode2 (MedDet student)':
     'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-disc.py',
     'student_mbv2_lean (MedDet-lean student)':
-    'configs/students/gfl_mbv2-lean_fpn_nmode2-head_1x_spider-disc.py',
+    'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
 }
 
 

@@ -56,17 +56,41 @@ def test_cached_losses_equal_live(tmp_path, cache_dir):
     want = student_losses(live, batch)
     first = student_losses(cached, batch)  # miss: teachers run, stored
     cache = cached.teacher_feature_cache
-    assert (cache.hits, cache.misses) == (0, 2)  # one miss per teacher
+    assert (cache.hits, cache.misses) == (0, 4)  # 2 images x 2 teachers
     # teachers must not run on a hit
     for teacher in cached.teachers.values():
         teacher.extract_feat = None
     second = student_losses(cached, batch)
-    assert (cache.hits, cache.misses) == (2, 2)
+    assert (cache.hits, cache.misses) == (4, 4)
     assert first == pytest.approx(want, rel=1e-6)
     for key in ('distill.loss_dist', 'distill.loss_adv'):
         assert second[key] == pytest.approx(want[key], rel=2e-3, abs=1e-4)
     if cache_dir:
         assert len(list(tmp_path.rglob('*.pt'))) == 4  # 2 images x 2 teachers
+
+
+def test_partial_hit_runs_teachers_on_missing_images_only():
+    live = build(None)
+    cached = build(dict(cache_dir=None))
+    cached.load_state_dict(live.state_dict())
+    student_losses(cached, batch_with_paths())  # caches both, not flipped
+    # image 1 flipped: a new key, image 0 still cached
+    batch = batch_with_paths(flip=(False, True))
+    seen = []
+    for name, teacher in cached.teachers.items():
+        original = teacher.extract_feat
+
+        def spy(inputs, original=original):
+            seen.append(len(inputs))
+            return original(inputs)
+        teacher.extract_feat = spy
+    got = student_losses(cached, batch)
+    assert seen == [1, 1]  # each teacher ran on the one new image
+    cache = cached.teacher_feature_cache
+    assert (cache.hits, cache.misses) == (2, 6)
+    want = student_losses(live, batch)
+    for key in ('distill.loss_dist', 'distill.loss_adv'):
+        assert got[key] == pytest.approx(want[key], rel=2e-3, abs=1e-4)
 
 
 def test_cached_maps_are_fp16_close(tmp_path):

@@ -334,29 +334,46 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
     @torch.no_grad()
     def teacher_features(self, inputs: torch.Tensor,
                          data_samples) -> Dict[str, Sequence[torch.Tensor]]:
-        """Recorded maps of every frozen teacher for this batch (from the
-        teacher-feature cache when it has the whole batch)."""
+        """Recorded maps of every frozen teacher for this batch.
+
+        With the teacher-feature cache (training only), a teacher runs only
+        on the images the cache does not hold. Teachers are in eval mode, so
+        an image's maps do not depend on the other images of the batch
+        (they share the padded batch shape, which the cache key records).
+        """
         cache = self.teacher_feature_cache if self.training else None
-        keys = cache.sample_keys(data_samples) if cache else None
+        if cache is None:
+            return {name: self._run_teacher(name, inputs, data_samples)
+                    for name in self.teachers}
+        keys = cache.sample_keys(data_samples)
         feats = {}
         for name, teacher in self.teachers.items():
-            if cache is not None:
-                teacher_key = cache.teacher_key(name, teacher,
-                                                self.teacher_source)
-                cached = cache.get(teacher_key, keys, inputs.device)
-                if cached is not None:
-                    feats[name] = cached
-                    continue
-            recorder = self.teacher_recorders[name]
-            with recorder:
-                if self.teacher_source.startswith(('backbone', 'neck')):
-                    teacher.extract_feat(inputs)  # head not needed
-                else:
-                    teacher(inputs, data_samples, mode='tensor')
-            feats[name] = recorder.get_record_data()
-            if cache is not None:
+            teacher_key = cache.teacher_key(name, teacher,
+                                            self.teacher_source)
+            entries = cache.lookup(teacher_key, keys)
+            missing = [i for i, e in enumerate(entries) if e is None]
+            if len(missing) == len(entries):
+                feats[name] = self._run_teacher(name, inputs, data_samples)
                 cache.put(teacher_key, keys, feats[name])
+                continue
+            if missing:
+                live = self._run_teacher(
+                    name, inputs[missing], [data_samples[i] for i in missing])
+                cache.put(teacher_key, [keys[i] for i in missing], live)
+                for i, entry in zip(missing, cache.split(live)):
+                    entries[i] = entry
+            feats[name] = cache.assemble(entries, inputs.device)
         return feats
+
+    def _run_teacher(self, name: str, inputs: torch.Tensor, data_samples):
+        """Run one teacher and return its recorded maps."""
+        recorder = self.teacher_recorders[name]
+        with recorder:
+            if self.teacher_source.startswith(('backbone', 'neck')):
+                self.teachers[name].extract_feat(inputs)  # head not needed
+            else:
+                self.teachers[name](inputs, data_samples, mode='tensor')
+        return recorder.get_record_data()
 
     def _student_side_losses(self, inputs, data_samples):
         teacher_feats = self.teacher_features(inputs, data_samples)

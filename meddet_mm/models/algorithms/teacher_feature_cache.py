@@ -129,7 +129,7 @@ class TeacherFeatureCache:
         self.memory: Dict[str, dict] = {}
         self.pipeline_digest: Optional[str] = None
         self.teacher_keys: Dict[str, str] = {}
-        self.hits = 0
+        self.hits = 0  # images found, summed over teachers
         self.misses = 0
 
     # ----------------------------------------------------------- binding
@@ -194,33 +194,40 @@ class TeacherFeatureCache:
                     return None
         return None
 
-    def get(self, teacher_key: str, keys: Sequence[str],
-            device: torch.device) -> Optional[List[torch.Tensor]]:
-        """Batched float32 maps per level, or None unless every image hits."""
-        entries = []
-        for key in keys:
-            entry = self._get_one(teacher_key, key)
-            if entry is None:
-                self.misses += 1
-                return None
-            entries.append(entry)
-        self.hits += 1
-        maps = [
-            torch.stack([e['maps'][lvl] for e in entries]).to(
-                device, torch.float32)
-            for lvl in range(len(entries[0]['maps']))
-        ]
-        return maps[0] if entries[0]['single'] else tuple(maps)
+    def lookup(self, teacher_key: str,
+               keys: Sequence[str]) -> List[Optional[dict]]:
+        """The stored entry of each image, None where there is none."""
+        entries = [self._get_one(teacher_key, key) for key in keys]
+        found = sum(e is not None for e in entries)
+        self.hits += found
+        self.misses += len(entries) - found
+        return entries
+
+    @staticmethod
+    def split(feats) -> List[dict]:
+        """Per-image entries (full precision) of one batch of maps."""
+        single = isinstance(feats, torch.Tensor)
+        feats = [feats] if single else list(feats)
+        return [dict(single=single, maps=[f[i] for f in feats])
+                for i in range(len(feats[0]))]
+
+    @staticmethod
+    def assemble(entries: Sequence[dict], device: torch.device):
+        """Stack per-image entries back into float32 batch maps."""
+        maps = tuple(
+            torch.stack([e['maps'][lvl].to(device, torch.float32)
+                         for e in entries])
+            for lvl in range(len(entries[0]['maps'])))
+        return maps[0] if entries[0]['single'] else maps
 
     def put(self, teacher_key: str, keys: Sequence[str],
             feats: Sequence[torch.Tensor]) -> None:
         """Store one batch of maps: one ``(N, ...)`` tensor or a sequence of
         them (e.g. the FPN levels)."""
-        single = isinstance(feats, torch.Tensor)
-        feats = [feats] if single else list(feats)
-        for i, key in enumerate(keys):
-            entry = dict(single=single, maps=[
-                f[i].detach().to('cpu', self.dtype).clone() for f in feats
+        for key, entry in zip(keys, self.split(feats)):
+            entry = dict(entry, maps=[
+                m.detach().to('cpu', self.dtype).clone()
+                for m in entry['maps']
             ])
             if self.cache_dir:
                 path = self._file(teacher_key, key)
