@@ -14,8 +14,8 @@ experiment writes a small JSON to ``benchmarks/results/<name>.json``.
 Finished experiments are skipped and an interrupted one resumes from its
 last epoch checkpoint, so the command can simply be run again.
 
-CPU protocol (2 cores): native 256x320 (w x h) slices, batch 8, 3 epochs,
-SGD lr 0.01 with a 50-iteration linear warm-up and x0.1 for the last epoch,
+CPU protocol (2 cores): native 256x320 (w x h) slices, batch 2, 3 epochs,
+SGD lr 0.01 with a 100-iteration linear warm-up and x0.1 for the last epoch,
 no pretrained weights, last-epoch checkpoint reported (no selection on val).
 Teachers are GFL R-18/34/50 with the stock GFL head (the paper's R-50/101/152
 with nmODE2 heads do not fit the time budget), and MedDet distils the plain
@@ -37,7 +37,7 @@ DEFAULT_RUNS = osp.join(osp.expanduser('~'), '.cache', 'meddet_mm', 'runs')
 DEFAULT_FEATURE_CACHE = osp.join(
     osp.expanduser('~'), '.cache', 'meddet_mm', 'teacher_features')
 
-PROTOCOL = dict(epochs=3, batch_size=8, lr=0.01, warmup_iters=50,
+PROTOCOL = dict(epochs=3, batch_size=2, lr=0.01, warmup_iters=100,
                 num_workers=1)
 NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1, 0.15)  # Rician, relative to max value
 # CPU-protocol teachers: GFL R-18/34/50 with the stock head (see README)
@@ -189,6 +189,10 @@ def run_experiment(name, runs_dir, feature_cache):
         return False
     with open(osp.join(test_dir, 'metrics.json')) as f:
         metrics = json.load(f)
+    if not metrics:
+        # mmdet's CocoMetric returns {} when no box passes score_thr
+        metrics = {'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0,
+                   'no_detections': 1}
     result = dict(name=name, config=spec['config'], seed=spec['seed'],
                   variant=spec['variant'], protocol=PROTOCOL,
                   train_wall_s=round(train_s, 1),

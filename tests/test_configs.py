@@ -35,6 +35,22 @@ def _no_pretrained(cfg):
     return cfg
 
 
+def _after_packing(cfg, batch):
+    """Apply the train pipeline's steps that follow PackDetInputs (e.g.
+    AddPrivilegedChannels) to the packed demo batch."""
+    from mmdet.registry import TRANSFORMS
+    pipeline = cfg.get('train_dataloader', {}).get('dataset', {}).get(
+        'pipeline', [])
+    types = [str(step.get('type', '')) for step in pipeline]
+    if 'PackDetInputs' not in types:
+        return batch
+    for step in pipeline[types.index('PackDetInputs') + 1:]:
+        transform = TRANSFORMS.build(step)
+        for i, sample in enumerate(batch['data_samples']):
+            transform(dict(inputs=batch['inputs'][i], data_samples=sample))
+    return batch
+
+
 def test_configs_found():
     assert any(p.endswith('meddet_gfl_mbv2.py') for p in CONFIGS)
 
@@ -54,7 +70,7 @@ def test_config_builds_and_trains_one_step(path, recwarn):
         detector = getattr(model, 'student', model)
         num_classes = detector.bbox_head.num_classes
         optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
-        log_vars = model.train_step(
-            demo_batch(batch_size=1, size=64, num_classes=num_classes),
-            optim)
+        batch = _after_packing(
+            cfg, demo_batch(batch_size=1, size=64, num_classes=num_classes))
+        log_vars = model.train_step(batch, optim)
     assert torch.isfinite(log_vars['loss'])

@@ -20,6 +20,7 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..data_preprocessors import PrivilegedDetDataPreprocessor
 from ..distillers.meddet_distiller import build_razor_module
 from ..losses.feature_distill_loss import standardize
 from .teacher_feature_cache import TeacherFeatureCache
@@ -244,6 +245,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         return teacher
 
     def _check_compatible(self, student: nn.Module) -> None:
+        self._check_normalization(student)
         n_cls = head_num_classes(student)
         for name, teacher in self.teachers.items():
             t_cls = head_num_classes(teacher)
@@ -259,6 +261,28 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                     f'{who if who == "student" else f"teacher {who!r}"}: '
                     f'neck returns {levels} pyramid levels but num_levels='
                     f'{self.num_levels}')
+
+    def _check_normalization(self, student: nn.Module) -> None:
+        """Teachers see the student's preprocessed batch (plus privileged
+        channels), so they must normalise images the way the student does."""
+        ref = self.data_preprocessor
+        for name, teacher in self.teachers.items():
+            pre = teacher.data_preprocessor
+            for attr in ('mean', 'std'):
+                a, b = getattr(ref, attr, None), getattr(pre, attr, None)
+                if a is not None and b is not None and (
+                        a.shape != b.shape
+                        or not torch.allclose(a.float(), b.float())):
+                    raise ValueError(
+                        f'teacher {name!r}: its data_preprocessor {attr} '
+                        f'{b.flatten().tolist()} differs from the student\'s '
+                        f'{a.flatten().tolist()}; teachers receive the '
+                        'student\'s preprocessed images')
+            conv = ('_channel_conversion', )
+            if getattr(ref, conv[0], None) != getattr(pre, conv[0], None):
+                raise ValueError(
+                    f'teacher {name!r}: bgr_to_rgb/rgb_to_bgr differs from '
+                    'the student\'s data_preprocessor')
 
     @staticmethod
     def _make_recorder(model: nn.Module, source: str,
@@ -366,7 +390,12 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         return feats
 
     def _run_teacher(self, name: str, inputs: torch.Tensor, data_samples):
-        """Run one teacher and return its recorded maps."""
+        """Run one teacher and return its recorded maps. A teacher with a
+        :class:`PrivilegedDetDataPreprocessor` also gets its privileged
+        input channels (which the student never sees)."""
+        preprocessor = self.teachers[name].data_preprocessor
+        if isinstance(preprocessor, PrivilegedDetDataPreprocessor):
+            inputs = preprocessor.append_privileged(inputs, data_samples)
         recorder = self.teacher_recorders[name]
         with recorder:
             if self.teacher_source.startswith(('backbone', 'neck')):

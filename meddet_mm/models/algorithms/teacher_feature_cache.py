@@ -29,7 +29,7 @@ import torch.nn as nn
 DETERMINISTIC_TRANSFORMS = {
     'LoadImageFromFile', 'LoadAnnotations', 'LoadMedicalImageFromFile',
     'LoadSyntheticCDHImage', 'LoadImageFromNDArray', 'Resize', 'Pad',
-    'PackDetInputs', 'FilterAnnotations'
+    'PackDetInputs', 'FilterAnnotations', 'AddPrivilegedChannels'
 }
 # Random transforms with a finite outcome that the sample key records.
 KEYED_TRANSFORMS = {'RandomFlip'}
