@@ -255,3 +255,27 @@ def test_checkpoint_records_teachers_and_refuses_other_ones(tmp_path):
         build_with(a, name='u').load_state_dict(state, strict=False)
     with pytest.warns(UserWarning, match='no checkpoint'):
         build_with(None).load_state_dict(state)  # tools/test.py case
+
+
+def test_extra_distill_losses_are_added_per_level():
+    """MSKD losses plug into MedDet: logged, finite and positive; an unknown
+    loss type is refused at build time."""
+    from mmrazor.registry import MODELS as RAZOR
+    from tiny_models import tiny_meddet
+    cfg = tiny_meddet()
+    cfg['extra_distill_losses'] = dict(
+        ffd=dict(type='FeatureFilteringDistillLoss'),
+        rgd=dict(type='RegionGraphDistillLoss'))
+    torch.manual_seed(0)
+    model = RAZOR.build(cfg)
+    model.init_weights()
+    model.train()
+    data = model.data_preprocessor(demo_batch(), True)
+    losses, _ = model._student_side_losses(data['inputs'],
+                                           data['data_samples'])
+    for key in ('distill.loss_ffd', 'distill.loss_rgd'):
+        assert key in losses and torch.isfinite(losses[key])
+        assert losses[key] > 0
+    with pytest.raises(KeyError):
+        RAZOR.build(dict(tiny_meddet(),
+                         extra_distill_losses=dict(x=dict(type='NoSuchLoss'))))

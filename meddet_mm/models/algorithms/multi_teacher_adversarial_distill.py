@@ -113,6 +113,13 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         discriminator (dict | None): AATM discriminator config (channels are
             filled in). None disables the adversarial term.
         distill_loss (dict): L_dist per level; levels are summed.
+        extra_distill_losses (dict, optional): More losses on the same pairs
+            of maps, ``{name: loss cfg}``, each called per level as
+            ``loss(generated_student_map, fused_teacher_map, data_samples)``
+            (e.g. the MSKD ``FeatureFilteringDistillLoss`` and
+            ``RegionGraphDistillLoss``), summed over levels and logged as
+            ``distill.loss_<name>``. Their own ``loss_weight`` scales them
+            (they are not multiplied by ``tau``). Default None.
         adv_loss (dict): Adversarial loss (BCE on logits).
         sigma (float): Weight of the student's detection loss.
         tau (float): Weight of L_dist; L_adv gets ``1 - sigma - tau``.
@@ -139,6 +146,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                  discriminator: Optional[dict] = dict(
                      type='AATMDiscriminator'),
                  distill_loss: dict = dict(type='FeatureDistillMSELoss'),
+                 extra_distill_losses: Optional[Dict[str, dict]] = None,
                  adv_loss: dict = dict(type='AdversarialBCELoss'),
                  sigma: float = 0.7,
                  tau: float = 0.2,
@@ -197,6 +205,10 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             self.discriminator = None
             self.adv_loss = None
         self.distill_loss = build_razor_module(distill_loss)
+        self.extra_distill_losses = nn.ModuleDict({
+            name: build_razor_module(cfg)
+            for name, cfg in (extra_distill_losses or {}).items()
+        })
         if teacher_feature_cache is not None and not teacher_norm_eval:
             raise ValueError(
                 'teacher_feature_cache needs teacher_norm_eval=True: teachers '
@@ -419,6 +431,10 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             self.distill_loss(g, t)
             for g, t in zip(maps['generated'], maps['fused']))
         losses['distill.loss_dist'] = self.tau * dist
+        for name, loss_fn in self.extra_distill_losses.items():
+            losses[f'distill.loss_{name}'] = sum(
+                loss_fn(g, t, data_samples)
+                for g, t in zip(maps['generated'], maps['fused']))
         if self.discriminator is not None:
             adv_w = 1.0 - self.sigma - self.tau
             d_fake = self.discriminator(
