@@ -27,6 +27,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from meddet_mm.compat import init_cpu_process_group
+from meddet_mm.utils import clear_teacher_checkpoints
 from meddet_mm.utils.tool_args import (add_common_args, load_tool_config,
                                        run_tool)
 
@@ -64,10 +65,8 @@ def build_config(args) -> Config:
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
-    if cfg.model.get('type', '').endswith('MultiTeacherAdversarialDistill'):
-        # all weights, teachers included, come from CHECKPOINT
-        for spec in cfg.model.teachers.values():
-            spec['ckpt'] = None
+    # all weights, teachers included, come from CHECKPOINT
+    clear_teacher_checkpoints(cfg.model)
     evaluators = cfg.test_evaluator if isinstance(
         cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
     for evaluator in evaluators:

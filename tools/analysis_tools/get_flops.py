@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from meddet_mm.utils import clear_teacher_checkpoints
 from meddet_mm.utils.benchmark import count_params, model_gflops
 
 
@@ -18,10 +19,7 @@ def build_for_analysis(config: str):
     from mmdet.registry import MODELS
     cfg = Config.fromfile(config)
     model_cfg = cfg.model
-    for spec in (model_cfg.get('teachers') or {}).values():
-        spec['ckpt'] = None  # weights do not matter for counting
-    if 'teacher_ckpt' in model_cfg:
-        model_cfg['teacher_ckpt'] = None
+    clear_teacher_checkpoints(model_cfg)  # weights do not matter here
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
                                                       'mmdet')):
         model = MODELS.build(model_cfg)
