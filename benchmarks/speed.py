@@ -26,12 +26,19 @@ import time
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER = 'configs/teachers/gfl_r50_fpn_nmode2_1x_spider-disc.py'
 MODELS = {
+    # the paper's smallest teacher: the reference of the "5x" claim
     'teacher_r50_nmode2': TEACHER,
+    # CPU-protocol teachers of benchmarks/run_spider.py (stock GFL head)
+    'teacher_r50': 'configs/teachers/gfl_r50_fpn_1x_spider-disc.py',
+    'teacher_r34': 'configs/teachers/gfl_r34_fpn_1x_spider-disc.py',
+    'teacher_r18': 'configs/teachers/gfl_r18_fpn_1x_spider-disc.py',
+    # plain GFL-MobileNetV2: the student MedDet distils in the CPU protocol
     'student_mbv2': 'configs/students/gfl_mbv2_fpn_1x_spider-disc.py',
-    'student_mbv2_nmode2 (MedDet student)':
+    # the paper's MedDet student (nmODE2 in the head)
+    'student_mbv2_nmode2':
     'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-disc.py',
-    'student_mbv2_lean (MedDet-lean student)':
-    'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
+    # MedDet-lean student (64-channel FPN and head)
+    'student_mbv2_lean': 'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
 }
 
 
@@ -161,14 +168,14 @@ def main(argv=None):
         key = f'{size[0]}x{size[1]}'
         print(f'\n{key} (H x W), batch 1, {args.threads} threads; '
               'ms per image (x faster than the R-50 teacher)')
-        print(f"{'model':42s} {'params M':>8s} {'GFLOPs':>7s} " +
+        print(f"{'model':22s} {'params M':>8s} {'GFLOPs':>7s} " +
               ' '.join(f'{m:>20s}' for m in modes))
         for name, entry in results['models'].items():
             cells = []
             for m in modes:
                 r = entry[m][key]
                 cells.append(f"{r['ms_median']:8.1f} ({r['speedup_vs_teacher']:4.2f}x)")
-            print(f"{name:42s} {entry['params_M']:8.2f} "
+            print(f"{name:22s} {entry['params_M']:8.2f} "
                   f"{entry['gflops'][key]:7.2f} " +
                   ' '.join(f'{c:>20s}' for c in cells))
     if args.out:

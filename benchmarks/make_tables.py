@@ -1,0 +1,242 @@
+"""Markdown tables of the SPIDER evidence from the committed JSON results.
+
+    python benchmarks/make_tables.py        # writes benchmarks/results/tables.md
+
+Reads only ``benchmarks/results/*.json`` (written by run_spider.py,
+speed.py, distill_step_cost.py and noise_robustness.py); an experiment that
+has not run shows as "not run". The README's Results section is this file.
+"""
+import json
+import os.path as osp
+import statistics
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import run_spider  # noqa: E402
+
+RESULTS = run_spider.RESULTS_DIR
+# paper (CDH-1848, private data; METHOD.md): mAP, recall
+PAPER = {
+    'GFL (MobileNetV2)': (80.8, 0.976),
+    'MedDet': (85.5, 0.972),
+    'LD': (84.7, 0.970),
+    'MGD': (84.2, 0.969),
+    'FGD': (84.5, 0.970),
+    'GFL (ResNet-152)': (86.1, 0.976),
+    'GFL (ResNet-101)': (85.8, 0.974),
+    'GFL (ResNet-50)': (85.6, 0.970),
+}
+
+
+def load(name):
+    path = osp.join(RESULTS, f'{name}.json')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def metric(result, key):
+    return None if result is None else result['metrics'].get(key)
+
+
+def over_seeds(prefix, key, seeds=(0, 1)):
+    values = [metric(load(f'{prefix}-s{s}'), key) for s in seeds]
+    values = [v for v in values if v is not None]
+    return values
+
+
+def fmt_seeds(values, scale=100.0, digits=1):
+    """'mean ± sd (n)' of values (x scale)."""
+    if not values:
+        return 'not run'
+    vals = [v * scale for v in values]
+    mean = statistics.mean(vals)
+    if len(vals) == 1:
+        return f'{mean:.{digits}f} (1 seed)'
+    return (f'{mean:.{digits}f} ± {statistics.stdev(vals):.{digits}f} '
+            f'({len(vals)} seeds: ' +
+            ', '.join(f'{v:.{digits}f}' for v in vals) + ')')
+
+
+def headline(lines, var):
+    lines += [f'### Headline: MedDet student vs plain student (SPIDER {var})',
+              '', 'val mAP / mAP50 / recall@0.5 in %, mean ± sd over seeds.',
+              '', '| model | mAP | mAP50 | recall@0.5 |', '|---|---|---|---|']
+    for label, prefix in (('GFL-MobileNetV2 (plain)', f'student_mbv2-{var}'),
+                          ('MedDet student (AFA+LWFF+AATM)',
+                           f'meddet_mbv2-{var}')):
+        cells = [fmt_seeds(over_seeds(prefix, k))
+                 for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50',
+                           'coco/bbox_recall@0.5')]
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    lines.append('')
+
+
+def speed_rows():
+    speed = load('speed')
+    return speed['models'] if speed else {}
+
+
+def teachers_table(lines, var):
+    speed = speed_rows()
+    lines += [f'### Teachers vs students (Table II analogue, SPIDER {var})',
+              '', 'mAP/mAP50/recall in % on val (one seed for teachers); '
+              'ms and FPS: batch 1, 2 threads, 320x256, '
+              '`model.predict` incl. NMS, from speed.json (one run); params '
+              'and GFLOPs at 320x256. Paper: CDH, mAP and recall.', '',
+              '| model | mAP | mAP50 | recall@0.5 | ms (FPS) | params M | '
+              'GFLOPs | paper mAP / recall |',
+              '|---|---|---|---|---|---|---|---|']
+    rows = [(f'GFL R-{t[1:]} (teacher)', [f'teacher_{t}-{var}'],
+             f'teacher_{t}', PAPER.get(f'GFL (ResNet-{t[1:]})'))
+            for t in run_spider.TEACHERS]
+    rows += [('GFL-MobileNetV2 (plain student)',
+              [f'student_mbv2-{var}-s0', f'student_mbv2-{var}-s1'],
+              'student_mbv2', PAPER['GFL (MobileNetV2)']),
+             ('MedDet student', [f'meddet_mbv2-{var}-s0',
+                                 f'meddet_mbv2-{var}-s1'],
+              'student_mbv2', PAPER['MedDet']),
+             ('MedDet-lean student', [f'meddet_lean-{var}-s0'],
+              'student_mbv2_lean', None)]
+    for label, names, speed_key, paper in rows:
+        results = [load(n) for n in names]
+        cells = []
+        for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50',
+                    'coco/bbox_recall@0.5'):
+            vals = [metric(r, key) for r in results if r]
+            cells.append(fmt_seeds([v for v in vals if v is not None]))
+        entry = speed.get(speed_key)
+        if entry and 'torch' in entry and '320x256' in entry['torch']:
+            t = entry['torch']['320x256']
+            cells += [f"{t['ms_median']:.0f} ({t['fps']:.1f})",
+                      f"{entry['params_M']:.2f}",
+                      f"{entry['gflops']['320x256']:.2f}"]
+        else:
+            cells += ['-', '-', '-']
+        cells.append(f'{paper[0]} / {paper[1]}' if paper else '-')
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    lines.append('')
+
+
+def kd_table(lines, var):
+    lines += [f'### KD methods, same student (Table I analogue, SPIDER {var})',
+              '', '| method | mAP | mAP50 | paper mAP / recall |',
+              '|---|---|---|---|']
+    for label, prefix, paper in (
+            ('GFL-MobileNetV2 (no KD)', f'student_mbv2-{var}',
+             'GFL (MobileNetV2)'), ('LD', f'ld_mbv2-{var}', 'LD'),
+            ('MGD', f'mgd_mbv2-{var}', 'MGD'),
+            ('FGD', f'fgd_mbv2-{var}', 'FGD'),
+            ('MedDet', f'meddet_mbv2-{var}', 'MedDet')):
+        cells = [fmt_seeds(over_seeds(prefix, k))
+                 for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50')]
+        p = PAPER[paper]
+        lines.append(f'| {label} | ' + ' | '.join(cells) +
+                     f' | {p[0]} / {p[1]} |')
+    lines.append('')
+
+
+def ablation_table(lines, var):
+    lines += [f'### nmODE2 in the head (Table III/IV rows, SPIDER {var})',
+              '', '| model | mAP | mAP50 |', '|---|---|---|']
+    for label, prefix in (
+            ('plain student', f'student_mbv2-{var}'),
+            ('student + nmODE2 head (no KD)',
+             f'student_mbv2-nmode2-head-{var}'),
+            ('MedDet (plain head)', f'meddet_mbv2-{var}'),
+            ('MedDet + nmODE2 head', f'meddet_mbv2-nmode2-head-{var}')):
+        cells = [fmt_seeds(over_seeds(prefix, k))
+                 for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50')]
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    lines.append('')
+
+
+def noise_table(lines):
+    noise = load('noise_robustness')
+    lines += ['### Noise robustness (SPIDER disc val, Rician noise)', '']
+    if not noise:
+        lines += ['not run', '']
+        return
+    table = noise['results']
+    sigmas = sorted({s for rows in table.values() for s in rows}, key=float)
+    lines += ['val mAP in % (mAP50 in brackets); sigma relative to the '
+              'maximum intensity, same noisy images for every model.', '',
+              '| model | ' + ' | '.join(f'σ={s}' for s in sigmas) + ' |',
+              '|---|' + '---|' * len(sigmas)]
+    for name, rows in sorted(table.items()):
+        cells = [f"{100 * rows[s]['mAP']:.1f} ({100 * rows[s]['mAP50']:.1f})"
+                 if s in rows else '-' for s in sigmas]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    lines += ['', '![noise robustness](noise_robustness.png)', '']
+
+
+def speed_table(lines):
+    speed = load('speed')
+    lines += ['### CPU speed (benchmarks/speed.py, one run)', '']
+    if not speed:
+        lines += ['not run', '']
+        return
+    sizes = list(next(iter(speed['models'].values()))['gflops'])
+    modes = [m for m in ('torch', 'torch_tensor', 'onnx')
+             if m in next(iter(speed['models'].values()))]
+    lines += [f"batch 1, {speed['threads']} threads, median of "
+              f"{speed['num_images']} images; ms per image and speed-up vs "
+              'the GFL R-50 + nmODE2 teacher. torch = predict incl. NMS; '
+              'tensor/onnx = backbone+neck+head only.', '',
+              '| model | size | params M | GFLOPs | ' +
+              ' | '.join(modes) + ' |',
+              '|---|---|---|---|' + '---|' * len(modes)]
+    for name, entry in speed['models'].items():
+        for size in sizes:
+            cells = [f"{entry[m][size]['ms_median']:.1f} ms "
+                     f"({entry[m][size]['speedup_vs_teacher']:.2f}x)"
+                     for m in modes]
+            lines.append(f"| {name} | {size} | {entry['params_M']:.2f} | "
+                         f"{entry['gflops'][size]:.2f} | " +
+                         ' | '.join(cells) + ' |')
+    lines.append('')
+
+
+def step_cost_table(lines):
+    cost = load('distill_step_cost')
+    lines += ['### Distillation step cost with the teacher-feature cache',
+              '']
+    if not cost:
+        lines += ['not run', '']
+        return
+    lines += [f"batch {cost['batch_size']}, {cost['threads']} threads, "
+              f"teachers {cost['teachers']}, median of {cost['steps']} "
+              'steps (benchmarks/distill_step_cost.py).', '',
+              '| step | s / step | x plain student | x nmODE2 student |',
+              '|---|---|---|---|']
+    for name, sec in cost['seconds_per_step'].items():
+        lines.append(f"| {name} | {sec:.2f} | "
+                     f"{cost['ratio_vs_student_plain'][name]:.2f} | "
+                     f"{cost['ratio_vs_student_nmode2'][name]:.2f} |")
+    lines.append('')
+
+
+def main():
+    p = run_spider.PROTOCOL
+    lines = ['<!-- generated by benchmarks/make_tables.py; do not edit -->',
+             '', f"CPU protocol: {p['epochs']} epochs, batch "
+             f"{p['batch_size']}, SGD lr {p['lr']}, native 256x320, no "
+             'pretrained weights, last-epoch checkpoint, val split only '
+             '(see benchmarks/run_spider.py).', '']
+    headline(lines, 'disc')
+    teachers_table(lines, 'disc')
+    kd_table(lines, 'disc')
+    ablation_table(lines, 'disc')
+    noise_table(lines)
+    speed_table(lines)
+    step_cost_table(lines)
+    out = osp.join(RESULTS, 'tables.md')
+    with open(out, 'w') as f:
+        f.write('\n'.join(lines))
+    print('\n'.join(lines))
+    print(f'written to {out}')
+
+
+if __name__ == '__main__':
+    main()
