@@ -4,8 +4,10 @@
     python benchmarks/speed.py --sizes 512x512 320x256 --threads 2 \
         --num-images 30 --onnx --out benchmarks/results/speed.json
 
-Every model is timed at batch 1 on the same random-weight instance (speed
-does not depend on the weights) at each input size (H x W):
+Every model is timed at batch 1 on one SPIDER val slice resized to each
+input size (H x W), with its trained weights from benchmarks/run_spider.py
+where they exist (post-processing cost depends on how many boxes a model
+proposes) and random weights otherwise (the JSON says which):
   * ``torch``: ``model.predict`` (backbone, neck, head, box decoding, NMS);
   * ``torch_tensor``: backbone + neck + head only (``mode='tensor'``);
   * ``onnx``: the same tensor graph exported to ONNX and run with ONNX
@@ -50,6 +52,59 @@ def parse_size(text):
     return h, w
 
 
+# trained checkpoints (benchmarks/run_spider.py results), used when present:
+# post-processing (score filter, NMS) cost depends on how many boxes a model
+# proposes, so random weights would make the `torch` column arbitrary
+TRAINED = {
+    'teacher_r50': 'teacher_r50-disc',
+    'teacher_r34': 'teacher_r34-disc',
+    'teacher_r18': 'teacher_r18-disc',
+    'student_mbv2': 'student_mbv2-disc-s0',
+    'student_mbv2_lean': 'meddet_lean-disc-s0',
+    'student_mbv2_nmode2': 'student_mbv2-nmode2-head-disc-s0',
+}
+
+
+def load_trained(model, name):
+    """Load the run_spider checkpoint of ``name`` if it exists; the student
+    of a distillation checkpoint is its ``architecture.*`` part."""
+    import torch
+    result = osp.join(REPO_ROOT, 'benchmarks', 'results',
+                      f'{TRAINED.get(name, "-")}.json')
+    if not osp.isfile(result):
+        return None
+    with open(result) as f:
+        ckpt = json.load(f)['checkpoint']
+    if not osp.isfile(ckpt):
+        return None
+    state = torch.load(ckpt, map_location='cpu', weights_only=False)
+    state = state.get('state_dict', state)
+    if any(k.startswith('architecture.') for k in state):
+        state = {k[len('architecture.'):]: v for k, v in state.items()
+                 if k.startswith('architecture.')}
+    model.load_state_dict(state, strict=True)
+    return ckpt
+
+
+def val_image(size):
+    """A SPIDER val slice resized to ``size`` (H, W), normalised like the
+    models' data preprocessor; random if the data set is absent."""
+    import torch
+    path = osp.join(REPO_ROOT, '..', 'shared', 'data', 'spider_t2space',
+                    'disc_val.json')
+    if not osp.isfile(path):
+        return torch.rand(1, 3, *size)
+    import cv2
+    with open(path) as f:
+        name = json.load(f)['images'][0]['file_name']
+    img = cv2.imread(osp.join(osp.dirname(path), 'images', name))
+    img = cv2.resize(img, (size[1], size[0]))[..., ::-1].astype('float32')
+    mean = torch.tensor([123.675, 116.28, 103.53])
+    std = torch.tensor([58.395, 57.12, 57.375])
+    return ((torch.from_numpy(img.copy()) - mean) / std).permute(
+        2, 0, 1)[None]
+
+
 def build(config):
     import meddet_mm  # noqa: F401
     from mmengine.config import Config
@@ -69,7 +124,7 @@ def fake_batch(size):
     sample = DetDataSample(metainfo=dict(
         img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
         batch_input_shape=(h, w), scale_factor=(1.0, 1.0)))
-    return torch.rand(1, 3, h, w), [sample]
+    return val_image(size), [sample]
 
 
 def export_onnx(model, inputs, path):
@@ -113,15 +168,19 @@ def main(argv=None):
     models = {name: build(MODELS[name]) for name in args.models}
     results = dict(threads=args.threads, num_images=args.num_images,
                    torch=torch.__version__, models={})
+    for name, model in models.items():
+        ckpt = load_trained(model, name)
+        results['models'][name] = dict(
+            config=MODELS[name], weights=ckpt or 'random init')
+        print(f'{name}: weights {ckpt or "random init"}', flush=True)
     tmp = tempfile.mkdtemp(prefix='meddet_speed_')
     for size in args.sizes:
         key = f'{size[0]}x{size[1]}'
         inputs, samples = fake_batch(size)
         runners = {}
         for name, model in models.items():
-            entry = results['models'].setdefault(
-                name, dict(config=MODELS[name],
-                           params_M=round(count_params(model) / 1e6, 3)))
+            entry = results['models'][name]
+            entry['params_M'] = round(count_params(model) / 1e6, 3)
             entry.setdefault('gflops', {})[key] = round(
                 model_gflops(model, size), 3)
 

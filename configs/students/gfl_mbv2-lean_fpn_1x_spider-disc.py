@@ -11,4 +11,7 @@ model = dict(
     bbox_head=dict(
         in_channels=lean_channels,
         feat_channels=lean_channels,
-        stacked_convs=2))
+        stacked_convs=2),
+    # a sagittal slice shows at most ~12 discs: fewer candidates before and
+    # after NMS (stock 1000 / 100) cut post-processing time on CPU
+    test_cfg=dict(nms_pre=200, max_per_img=30))
