@@ -4,7 +4,8 @@
 
 Reads only ``benchmarks/results/*.json`` (written by run_spider.py,
 speed.py, distill_step_cost.py and noise_robustness.py); an experiment that
-has not run shows as "not run". The README's Results section is this file.
+has not run shows as "not run". The same text replaces the README's Results
+section (between the ``results:start`` / ``results:end`` markers).
 """
 import json
 import os.path as osp
@@ -152,6 +153,30 @@ def ablation_table(lines, var):
     lines.append('')
 
 
+def clinical_table(lines, var):
+    lines += [f'### Per-disc clinical metrics (SPIDER {var} val)', '',
+              'A disc is detected when a box with score >= 0.3 overlaps it '
+              'with IoU >= 0.5 (docs/clinical_metrics.md); one row per run.',
+              '', '| run | discs | missed | sensitivity | false alarms | '
+              'precision | F1 |', '|---|---|---|---|---|---|---|']
+    names = [f'{p}-{var}-s{s}' for p in ('student_mbv2', 'meddet_mbv2')
+             for s in (0, 1)] + [f'meddet_lean-{var}-s0']
+    for name in names:
+        r = load(name)
+        m = r['metrics'] if r else {}
+        if 'clinical/num_discs' not in m:
+            continue
+        cls = run_spider.EXPERIMENTS[name]['variant']
+        lines.append(
+            f"| {name} | {m['clinical/num_discs']} | "
+            f"{m['clinical/missed_discs']} | "
+            f"{m['clinical/detection_sensitivity']:.3f} | "
+            f"{m['clinical/false_alarms']} | "
+            f"{m.get(f'clinical/{cls}_precision', float('nan')):.3f} | "
+            f"{m.get(f'clinical/{cls}_f1', float('nan')):.3f} |")
+    lines.append('')
+
+
 def noise_table(lines):
     noise = load('noise_robustness')
     lines += ['### Noise robustness (SPIDER disc val, Rician noise)', '']
@@ -228,14 +253,28 @@ def main():
     teachers_table(lines, 'disc')
     kd_table(lines, 'disc')
     ablation_table(lines, 'disc')
+    clinical_table(lines, 'disc')
     noise_table(lines)
     speed_table(lines)
     step_cost_table(lines)
+    text = '\n'.join(lines)
     out = osp.join(RESULTS, 'tables.md')
     with open(out, 'w') as f:
-        f.write('\n'.join(lines))
-    print('\n'.join(lines))
-    print(f'written to {out}')
+        f.write(text)
+    print(text)
+    # the README's Results section shows the same tables
+    readme = osp.join(run_spider.REPO_ROOT, 'README.md')
+    start, end = '<!-- results:start -->', '<!-- results:end -->'
+    with open(readme) as f:
+        content = f.read()
+    if start in content and end in content:
+        head, rest = content.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        body = text.replace('](noise_robustness.png)',
+                            '](benchmarks/results/noise_robustness.png)')
+        with open(readme, 'w') as f:
+            f.write(f'{head}{start}\n{body}\n{end}{tail}')
+        print(f'written to {out} and the README Results section')
 
 
 if __name__ == '__main__':

@@ -183,8 +183,10 @@ def run_experiment(name, runs_dir, feature_cache):
     train_s = time.time() - start
     print(f'[test] {name}', flush=True)
     test_dir = osp.join(work_dir, 'test')
+    # COCO metrics plus the per-disc clinical ones (score threshold 0.3)
     if run_logged([sys.executable, 'tools/test.py', cfg_file, ckpt,
-                   '--work-dir', test_dir], log) != 0:
+                   '--work-dir', test_dir, '--clinical',
+                   '--clinical-score-thr', '0.3'], log) != 0:
         print(f'[fail] {name}: test failed, see {log}')
         return False
     with open(osp.join(test_dir, 'metrics.json')) as f:
