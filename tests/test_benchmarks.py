@@ -1,0 +1,46 @@
+"""The SPIDER evidence driver builds the configs it promises (no training)."""
+import os.path as osp
+import sys
+
+import pytest
+
+from conftest import REPO_ROOT
+
+sys.path.insert(0, osp.join(REPO_ROOT, 'benchmarks'))
+import run_spider  # noqa: E402
+
+
+@pytest.mark.parametrize('name', sorted(run_spider.EXPERIMENTS))
+def test_protocol_config(name, tmp_path):
+    spec = run_spider.EXPERIMENTS[name]
+    work_dir = str(tmp_path / name)
+    cfg = run_spider.protocol_config(spec, work_dir, str(tmp_path / 'cache'))
+    p = run_spider.PROTOCOL
+    assert cfg.train_cfg.max_epochs == p['epochs']
+    assert cfg.train_dataloader.batch_size == p['batch_size']
+    assert cfg.randomness.seed == spec['seed']
+    assert cfg.work_dir == work_dir
+    ann = cfg.val_dataloader.dataset.ann_file
+    assert ann.startswith(spec['variant'])
+    assert cfg.test_evaluator.ann_file.endswith(ann)
+    if cfg.model.type.endswith('MultiTeacherAdversarialDistill'):
+        assert sorted(cfg.model.teachers) == sorted(run_spider.TEACHERS)
+        for t, tspec in cfg.model.teachers.items():
+            assert tspec.ckpt == str(
+                tmp_path / f"teacher_{t}-{spec['variant']}" /
+                f"epoch_{p['epochs']}.pth")
+            assert osp.isfile(tspec.cfg)
+        assert cfg.model.teacher_feature_cache.cache_dir == str(
+            tmp_path / 'cache')
+        assert any(h['type'] == 'TeacherFeatureCacheHook'
+                   for h in cfg.custom_hooks)
+        if spec.get('student'):
+            assert cfg.model.architecture.endswith(spec['student'])
+        for dep in spec['needs']:
+            assert dep in run_spider.EXPERIMENTS
+
+
+def test_live_teachers_when_cache_disabled(tmp_path):
+    spec = run_spider.EXPERIMENTS['meddet_mbv2-disc-s0']
+    cfg = run_spider.protocol_config(spec, str(tmp_path / 'x'), '')
+    assert cfg.model.get('teacher_feature_cache') is None
