@@ -1,6 +1,6 @@
 """Markdown tables of the SPIDER evidence from the committed JSON results.
 
-    python benchmarks/make_tables.py        # writes benchmarks/results/tables.md
+    python benchmarks/make_tables.py   # benchmarks/results/tables.md + README
 
 Reads only ``benchmarks/results/*.json`` (written by run_spider.py,
 speed.py, distill_step_cost.py and noise_robustness.py); an experiment that

@@ -40,7 +40,8 @@ MODELS = {
     'student_mbv2_nmode2':
     'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-disc.py',
     # MedDet-lean student (64-channel FPN and head)
-    'student_mbv2_lean': 'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
+    'student_mbv2_lean':
+    'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
 }
 
 
@@ -118,7 +119,6 @@ def build(config):
 
 
 def fake_batch(size):
-    import torch
     from mmdet.structures import DetDataSample
     h, w = size
     sample = DetDataSample(metainfo=dict(
@@ -233,7 +233,8 @@ def main(argv=None):
             cells = []
             for m in modes:
                 r = entry[m][key]
-                cells.append(f"{r['ms_median']:8.1f} ({r['speedup_vs_teacher']:4.2f}x)")
+                cells.append(f"{r['ms_median']:8.1f} "
+                             f"({r['speedup_vs_teacher']:4.2f}x)")
             print(f"{name:22s} {entry['params_M']:8.2f} "
                   f"{entry['gflops'][key]:7.2f} " +
                   ' '.join(f'{c:>20s}' for c in cells))
