@@ -36,6 +36,11 @@ MINIMAL_CFGS = {
         'FeatureFilteringDistillLoss': dict(),
         'RegionGraphDistillLoss': dict(),
         'MedDetDistiller': dict(num_levels=5, teacher_names=['a', 'b']),
+        'CachedFpnTeacherDistill': dict(
+            architecture=dict(tiny_mbv2_gfl(), _scope_='mmdet'),
+            teacher=dict(tiny_resnet_gfl(18), _scope_='mmdet'),
+            distiller=dict(type='ConfigurableDistiller'),
+            teacher_feature_cache=dict()),
         'MultiTeacherAdversarialDistill': dict(
             architecture=tiny_mbv2_gfl(),
             teachers=dict(t=dict(cfg=tiny_resnet_gfl(18))),

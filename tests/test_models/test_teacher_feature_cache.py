@@ -176,3 +176,70 @@ def test_hook_binds_and_unwraps_dataset_wrappers():
     model.teacher_feature_cache = TeacherFeatureCache()
     with pytest.raises(UncacheablePipelineError, match='Mosaic'):
         TeacherFeatureCacheHook().before_train(runner)
+
+
+def fpn_distill(cache_cfg):
+    """A tiny FPN-teacher distillation (an MGD/FGD-style baseline)."""
+    from tiny_models import tiny_mbv2_gfl, tiny_resnet_gfl
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='CachedFpnTeacherDistill',
+        architecture=dict(tiny_mbv2_gfl(), _scope_='mmdet'),
+        teacher=dict(tiny_resnet_gfl(18), _scope_='mmdet'),
+        teacher_feature_cache=cache_cfg,
+        distiller=dict(
+            type='ConfigurableDistiller',
+            student_recorders=dict(
+                fpn=dict(type='ModuleOutputs', source='neck')),
+            teacher_recorders=dict(
+                fpn=dict(type='ModuleOutputs', source='neck')),
+            distill_losses={
+                f'loss_l{i}': dict(type='FeatureDistillMSELoss')
+                for i in range(5)
+            },
+            loss_forward_mappings={
+                f'loss_l{i}': dict(
+                    student=dict(from_student=True, recorder='fpn',
+                                 data_idx=i),
+                    teacher=dict(from_student=False, recorder='fpn',
+                                 data_idx=i))
+                for i in range(5)
+            })))
+    model.init_weights()
+    if cache_cfg is not None:
+        model.teacher_feature_cache.bind_pipeline(DATASET)
+    model.train()  # mmrazor's train() returns None
+    return model
+
+
+def distill_losses(model, batch):
+    data = model.data_preprocessor(copy.deepcopy(batch), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    return {k: float(v) for k, v in losses.items() if k.startswith('distill')}
+
+
+def test_fpn_teacher_distill_with_cache_matches_live(tmp_path):
+    live = fpn_distill(None)
+    cached = fpn_distill(dict(cache_dir=str(tmp_path)))
+    cached.load_state_dict(live.state_dict())
+    batch = batch_with_paths()
+    want = distill_losses(live, batch)
+    assert len(want) == 5
+    assert distill_losses(cached, batch) == pytest.approx(want, rel=1e-6)
+    cached.teacher.extract_feat = None  # a hit must not run the teacher
+    got = distill_losses(cached, batch)
+    cache = cached.teacher_feature_cache
+    assert (cache.hits, cache.misses) == (2, 2)
+    assert got == pytest.approx(want, rel=2e-3, abs=1e-5)
+
+
+def test_fpn_teacher_distill_cache_refuses_trainable_teacher():
+    from tiny_models import tiny_mbv2_gfl, tiny_resnet_gfl
+    with pytest.raises(ValueError, match='frozen teacher'):
+        MODELS.build(dict(
+            type='CachedFpnTeacherDistill',
+            architecture=dict(tiny_mbv2_gfl(), _scope_='mmdet'),
+            teacher=dict(tiny_resnet_gfl(18), _scope_='mmdet'),
+            teacher_trainable=True,
+            teacher_feature_cache=dict(),
+            distiller=dict(type='ConfigurableDistiller')))
