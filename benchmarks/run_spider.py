@@ -70,6 +70,14 @@ def _experiments():
                 f'configs/meddet_gfl_mbv2_spider-{var}.py',
                 ['headline', 'teachers', 'kd', 'noise'], seed=seed,
                 needs=teacher_exps, variant=var, student=plain)
+        # single-teacher FPN distillation baselines (Table I), teacher R-50,
+        # re-pointed to SPIDER and to the CPU-protocol teacher
+        for kd, kd_cfg in (('mgd', 'mgd_fpn_gfl_r101_mbv2_1x_cdh.py'),
+                           ('fgd', 'fgd_fpn_gfl_r101_mbv2_1x_cdh.py'),
+                           ('mskd', 'mskd_fpn_gfl_r101_mbv2_1x_cdh.py')):
+            add(f'{kd}_mbv2-{var}-s0', f'configs/kd_baselines/{kd_cfg}',
+                ['kd'], needs=[f'teacher_r50-{var}'], variant=var,
+                student=plain, single_teacher='r50')
         add(f'student_mbv2-nmode2-head-{var}-s0',
             f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
             ['ablation', 'noise'], variant=var)
@@ -92,6 +100,8 @@ def protocol_config(spec, work_dir, feature_cache):
     from mmengine.config import Config
 
     cfg = Config.fromfile(osp.join(REPO_ROOT, spec['config']))
+    if spec.get('single_teacher'):
+        _single_teacher_on_spider(cfg, spec, work_dir, feature_cache)
     p = PROTOCOL
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=p['epochs'],
                          val_interval=p['epochs'])
@@ -138,6 +148,32 @@ def protocol_config(spec, work_dir, feature_cache):
             cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
                 dict(type='TeacherFeatureCacheHook')]
     return cfg
+
+
+def _single_teacher_on_spider(cfg, spec, work_dir, feature_cache):
+    """Point an mmrazor FpnTeacherDistill KD config (CDH, R-101 teacher) at
+    SPIDER: data and student from the SPIDER student config, the
+    CPU-protocol teacher and its checkpoint, and the teacher-feature cache
+    (CachedFpnTeacherDistill, same losses as FpnTeacherDistill)."""
+    from mmengine.config import Config
+    var = spec['variant']
+    student = Config.fromfile(osp.join(REPO_ROOT, spec['student']))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'val_evaluator', 'test_evaluator'):
+        cfg[key] = student[key]
+    teacher = spec['single_teacher']
+    cfg.model.architecture = student.model
+    cfg.model.teacher = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs', 'teachers',
+        f'gfl_{teacher}_fpn_1x_spider-{var}.py')).model
+    cfg.model.teacher_ckpt = osp.join(
+        osp.dirname(work_dir), f'teacher_{teacher}-{var}',
+        f"epoch_{PROTOCOL['epochs']}.pth")
+    if feature_cache:
+        cfg.model.type = 'mmrazor.CachedFpnTeacherDistill'
+        cfg.model.teacher_feature_cache = dict(cache_dir=feature_cache)
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='TeacherFeatureCacheHook')]
 
 
 def run_logged(cmd, log_file):

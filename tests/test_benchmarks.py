@@ -38,6 +38,14 @@ def test_protocol_config(name, tmp_path):
             assert cfg.model.architecture.endswith(spec['student'])
         for dep in spec['needs']:
             assert dep in run_spider.EXPERIMENTS
+    if spec.get('single_teacher'):
+        assert cfg.model.type == 'mmrazor.CachedFpnTeacherDistill'
+        assert cfg.model.teacher_ckpt == str(
+            tmp_path / f"teacher_r50-{spec['variant']}" /
+            f"epoch_{p['epochs']}.pth")
+        classes = len(cfg.train_dataloader.dataset.metainfo['classes'])
+        assert cfg.model.architecture.bbox_head.num_classes == classes
+        assert cfg.model.teacher.bbox_head.num_classes == classes
 
 
 def test_live_teachers_when_cache_disabled(tmp_path):
