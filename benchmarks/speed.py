@@ -129,6 +129,13 @@ def fake_batch(size):
 
 def export_onnx(model, inputs, path):
     import torch
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise SystemExit(
+            f'--onnx needs onnx and onnxruntime ({exc}); install them with '
+            "pip install -e '.[benchmarks]'") from exc
     from meddet_mm.utils.benchmark import _TensorForward
     wrapper = _TensorForward(model).eval()
     with torch.no_grad():

@@ -86,7 +86,7 @@ fi
 
 log "installing mmengine, mmdet, mmrazor and meddet_mm (editable, with test extras)"
 "${PIP[@]}" install -q "mmengine==0.10.7" "mmdet==3.3.0" "mmrazor==1.0.0" pycocotools openmim joblib scipy
-"${PIP[@]}" install -q -e "$REPO_ROOT[tests]"
+"${PIP[@]}" install -q -e "$REPO_ROOT[tests,benchmarks]"
 # openmim 0.3.9 imports pkg_resources (gone from the newest setuptools);
 # >=77 is what torch 2.14 declares.
 "${PIP[@]}" install -q 'setuptools>=77,<80'
