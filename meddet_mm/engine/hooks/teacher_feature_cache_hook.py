@@ -60,5 +60,5 @@ class TeacherFeatureCacheHook(Hook):
         cache = self._cache(runner)
         if cache is not None:
             runner.logger.info(
-                f'teacher-feature cache: {cache.hits} batch hits, '
-                f'{cache.misses} misses (teachers ran) so far')
+                f'teacher-feature cache: {cache.hits} hits, {cache.misses} '
+                'misses (images x teachers; a miss runs the teacher) so far')
