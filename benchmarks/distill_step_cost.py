@@ -133,7 +133,8 @@ def main(argv=None):
               f"x{result['ratio_vs_student_plain'][name]:.2f} plain student"
               f"   x{result['ratio_vs_student_nmode2'][name]:.2f} "
               'nmODE2 student')
-    print(f'cache: {cache.hits} batch hits, {cache.misses} misses')
+    print(f'cache: {cache.hits} hits, {cache.misses} misses '
+          '(images x teachers)')
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
