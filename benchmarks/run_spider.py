@@ -190,12 +190,17 @@ def run_logged(cmd, log_file):
         return proc.wait()
 
 
-def run_experiment(name, runs_dir, feature_cache):
+def run_experiment(name, runs_dir, feature_cache, retest=False):
     spec = EXPERIMENTS[name]
     out_json = osp.join(RESULTS_DIR, f'{name}.json')
+    previous = None
     if osp.isfile(out_json):
-        print(f'[skip] {name}: {osp.relpath(out_json, REPO_ROOT)} exists')
-        return True
+        if not retest:
+            print(f'[skip] {name}: {osp.relpath(out_json, REPO_ROOT)} '
+                  'exists')
+            return True
+        with open(out_json) as f:
+            previous = json.load(f)  # evaluate again, keep the train time
     for dep in spec['needs']:
         if not run_experiment(dep, runs_dir, feature_cache):
             return False
@@ -217,6 +222,8 @@ def run_experiment(name, runs_dir, feature_cache):
             print(f'[fail] {name}: training failed, see {log}')
             return False
     train_s = time.time() - start
+    if previous is not None:
+        train_s = previous['train_wall_s']
     print(f'[test] {name}', flush=True)
     test_dir = osp.join(work_dir, 'test')
     # COCO metrics plus the per-disc clinical ones (score threshold 0.3)
@@ -261,6 +268,9 @@ def main(argv=None):
     parser.add_argument('--feature-cache', default=DEFAULT_FEATURE_CACHE,
                         help="teacher-feature cache folder ('' = live "
                         'teachers)')
+    parser.add_argument('--retest', action='store_true',
+                        help='evaluate finished experiments again (e.g. '
+                        'after adding a metric); train times are kept')
     parser.add_argument('--list', action='store_true')
     args = parser.parse_args(argv)
     names = list(args.only or [])
@@ -275,7 +285,8 @@ def main(argv=None):
             print(f"{'done' if done else '    '}  {n:40s} {e['config']}")
         return 0
     failed = [n for n in dict.fromkeys(names)
-              if not run_experiment(n, args.runs_dir, args.feature_cache)]
+              if not run_experiment(n, args.runs_dir, args.feature_cache,
+                                    args.retest)]
     if failed:
         print(f'failed: {failed}')
         return 1
