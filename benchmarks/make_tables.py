@@ -212,11 +212,15 @@ def speed_table(lines):
     lines += [f"batch 1, {speed['threads']} threads, median of "
               f"{speed['num_images']} images; ms per image and speed-up vs "
               'the GFL R-50 + nmODE2 teacher. torch = predict incl. NMS; '
-              'tensor/onnx = backbone+neck+head only.', '',
+              'tensor/onnx = backbone+neck+head only. Untrained models '
+              '(not run under the CPU protocol) have random weights, so '
+              'their NMS input is arbitrary.', '',
               '| model | size | params M | GFLOPs | ' +
               ' | '.join(modes) + ' |',
               '|---|---|---|---|' + '---|' * len(modes)]
     for name, entry in speed['models'].items():
+        if entry.get('weights') == 'random init':
+            name += ' (untrained)'
         for size in sizes:
             cells = [f"{entry[m][size]['ms_median']:.1f} ms "
                      f"({entry[m][size]['speedup_vs_teacher']:.2f}x)"
