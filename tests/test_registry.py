@@ -39,7 +39,7 @@ MINIMAL_CFGS = {
         'CachedFpnTeacherDistill': dict(
             architecture=dict(tiny_mbv2_gfl(), _scope_='mmdet'),
             teacher=dict(tiny_resnet_gfl(18), _scope_='mmdet'),
-            distiller=dict(type='ConfigurableDistiller'),
+            distiller=dict(type='mmrazor.ConfigurableDistiller'),
             teacher_feature_cache=dict()),
         'MultiTeacherAdversarialDistill': dict(
             architecture=tiny_mbv2_gfl(),
@@ -48,6 +48,7 @@ MINIMAL_CFGS = {
                            teacher_channels=16, distill_channels=16)),
     },
     'mmdet.MODELS': {
+        'PrivilegedDetDataPreprocessor': dict(num_channels=1),
         'ShuffleNetV1': dict(groups=3, widen_factor=0.25),
         'TorchvisionBackbone': dict(arch='shufflenet_v2_x0_5',
                                     out_indices=(1, )),
@@ -72,6 +73,7 @@ MINIMAL_CFGS = {
         'SyntheticCDHDataset': dict(num_images=1),
     },
     'mmdet.TRANSFORMS': {
+        'AddPrivilegedChannels': dict(),
         'GaussianNoise': dict(),
         'RicianNoise': dict(),
         'LoadMedicalImageFromFile': dict(),

@@ -183,18 +183,18 @@ def fpn_distill(cache_cfg):
     from tiny_models import tiny_mbv2_gfl, tiny_resnet_gfl
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='CachedFpnTeacherDistill',
+        type='mmrazor.CachedFpnTeacherDistill',
         architecture=dict(tiny_mbv2_gfl(), _scope_='mmdet'),
         teacher=dict(tiny_resnet_gfl(18), _scope_='mmdet'),
         teacher_feature_cache=cache_cfg,
         distiller=dict(
-            type='ConfigurableDistiller',
+            type='mmrazor.ConfigurableDistiller',
             student_recorders=dict(
-                fpn=dict(type='ModuleOutputs', source='neck')),
+                fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
             teacher_recorders=dict(
-                fpn=dict(type='ModuleOutputs', source='neck')),
+                fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
             distill_losses={
-                f'loss_l{i}': dict(type='FeatureDistillMSELoss')
+                f'loss_l{i}': dict(type='mmrazor.FeatureDistillMSELoss')
                 for i in range(5)
             },
             loss_forward_mappings={
@@ -237,9 +237,9 @@ def test_fpn_teacher_distill_cache_refuses_trainable_teacher():
     from tiny_models import tiny_mbv2_gfl, tiny_resnet_gfl
     with pytest.raises(ValueError, match='frozen teacher'):
         MODELS.build(dict(
-            type='CachedFpnTeacherDistill',
+            type='mmrazor.CachedFpnTeacherDistill',
             architecture=dict(tiny_mbv2_gfl(), _scope_='mmdet'),
             teacher=dict(tiny_resnet_gfl(18), _scope_='mmdet'),
             teacher_trainable=True,
             teacher_feature_cache=dict(),
-            distiller=dict(type='ConfigurableDistiller')))
+            distiller=dict(type='mmrazor.ConfigurableDistiller')))
