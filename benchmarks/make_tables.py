@@ -157,27 +157,40 @@ def ablation_table(lines, var):
     lines.append('')
 
 
+def _num(value, digits=3):
+    """A metric for a table cell ('n/a' for None/NaN)."""
+    if value is None or value != value:
+        return 'n/a'
+    return f'{value:.{digits}f}'
+
+
 def clinical_table(lines, var):
+    cls = 'disc' if var == 'disc' else 'protrusion'
     lines += [f'### Per-disc clinical metrics (SPIDER {var} val)', '',
               'A disc is detected when a box with score >= 0.3 overlaps it '
-              'with IoU >= 0.5 (docs/clinical_metrics.md); one row per run.',
-              '', '| run | discs | missed | sensitivity | false alarms | '
-              'precision | F1 |', '|---|---|---|---|---|---|---|']
-    names = [f'{p}-{var}-s{s}' for p in ('student_mbv2', 'meddet_mbv2')
-             for s in (0, 1)] + [f'meddet_lean-{var}-s0']
+              'with IoU >= 0.5 (docs/clinical_metrics.md). Sensitivity, '
+              f'specificity, precision, F1 and AUC are those of the {cls!r} '
+              'call (specificity and AUC need a negative class: n/a for '
+              'the one-class disc set); one row per run.', '',
+              '| run | discs | missed | false alarms | sensitivity | '
+              'specificity | precision | F1 | AUC |',
+              '|---|---|---|---|---|---|---|---|---|']
+    names = [f'{p}-{var}-s{s}' for p in ('student_mbv2', 'meddet_mbv2',
+                                         'mskd_mbv2') for s in (0, 1)]
+    if var == 'disc':
+        names.append('meddet_lean-disc-s0')
     for name in names:
         r = load(name)
         m = r['metrics'] if r else {}
         if 'clinical/num_discs' not in m:
             continue
-        cls = run_spider.EXPERIMENTS[name]['variant']
         lines.append(
             f"| {name} | {m['clinical/num_discs']} | "
             f"{m['clinical/missed_discs']} | "
-            f"{m['clinical/detection_sensitivity']:.3f} | "
-            f"{m['clinical/false_alarms']} | "
-            f"{m.get(f'clinical/{cls}_precision', float('nan')):.3f} | "
-            f"{m.get(f'clinical/{cls}_f1', float('nan')):.3f} |")
+            f"{m['clinical/false_alarms']} | " + ' | '.join(
+                _num(m.get(f'clinical/{cls}_{k}'))
+                for k in ('sensitivity', 'specificity', 'precision', 'f1'))
+            + f" | {_num(m.get('clinical/auc'))} |")
     lines.append('')
 
 
@@ -262,6 +275,7 @@ def main():
     kd_table(lines, 'disc')
     ablation_table(lines, 'disc')
     clinical_table(lines, 'disc')
+    clinical_table(lines, 'protrusion')
     noise_table(lines)
     speed_table(lines)
     step_cost_table(lines)
