@@ -144,10 +144,15 @@ def protocol_config(spec, work_dir, feature_cache):
         if spec.get('student'):
             cfg.model.architecture = osp.join(REPO_ROOT, spec['student'])
         if feature_cache:
-            cfg.model.teacher_feature_cache = dict(cache_dir=feature_cache)
-            cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-                dict(type='TeacherFeatureCacheHook')]
+            _use_feature_cache(cfg, feature_cache)
     return cfg
+
+
+def _use_feature_cache(cfg, feature_cache):
+    """Turn on the model's teacher-feature cache and the hook it needs."""
+    cfg.model.teacher_feature_cache = dict(cache_dir=feature_cache)
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='TeacherFeatureCacheHook')]
 
 
 def _single_teacher_on_spider(cfg, spec, work_dir, feature_cache):
@@ -171,9 +176,7 @@ def _single_teacher_on_spider(cfg, spec, work_dir, feature_cache):
         f"epoch_{PROTOCOL['epochs']}.pth")
     if feature_cache:
         cfg.model.type = 'mmrazor.CachedFpnTeacherDistill'
-        cfg.model.teacher_feature_cache = dict(cache_dir=feature_cache)
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='TeacherFeatureCacheHook')]
+        _use_feature_cache(cfg, feature_cache)
 
 
 def run_logged(cmd, log_file):
