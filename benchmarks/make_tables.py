@@ -123,8 +123,10 @@ def teachers_table(lines, var):
 def kd_table(lines, var):
     lines += [f'### KD methods, same student (Table I analogue, SPIDER {var})',
               '', 'MGD, FGD and MSKD distil from the R-50 CPU-protocol '
-              'teacher (one teacher); MedDet from R-18/34/50. LD (mmdet) is '
-              'not wired into the driver.', '',
+              'teacher (one teacher, its FPN maps from the feature cache); '
+              'LD (mmdet KnowledgeDistillationSingleStageDetector + LDHead) '
+              'from the same R-50 teacher run live; MedDet from R-18/34/50.',
+              '',
               '| method | mAP | mAP50 | paper mAP / recall |',
               '|---|---|---|---|']
     for label, prefix, paper in (
@@ -143,17 +145,32 @@ def kd_table(lines, var):
 
 
 def ablation_table(lines, var):
-    lines += [f'### nmODE2 in the head (Table III/IV rows, SPIDER {var})',
-              '', '| model | mAP | mAP50 |', '|---|---|---|']
-    for label, prefix in (
-            ('plain student', f'student_mbv2-{var}'),
-            ('student + nmODE2 head (no KD)',
+    lines += [f'### Ablations (Tables III-V analogues, SPIDER {var})', '',
+              'Same plain GFL-MobileNetV2 student and R-18/34/50 teachers '
+              'unless the row says nmODE2 head; one seed per row (MedDet '
+              'and the plain student: mean of their seeds). "mean" fuses '
+              'the teachers by averaging their aligned maps.', '',
+              '| model | distiller | mAP | mAP50 |', '|---|---|---|---|']
+    for label, distiller, prefix in (
+            ('plain student', 'none', f'student_mbv2-{var}'),
+            ('KD (Table III row 1)', 'AFA, mean fusion, no AATM',
+             f'meddet-kd_mbv2-{var}'),
+            ('+LWFF (Table III row 3)', 'AFA, LWFF, no AATM',
+             f'meddet-lwff_mbv2-{var}'),
+            ('+AATM = MedDet (row 4)', 'AFA, LWFF, AATM',
+             f'meddet_mbv2-{var}'),
+            ('fusion: sum (Table V)', 'AFA, sum, AATM',
+             f'meddet-fusion-sum_mbv2-{var}'),
+            ('fusion: concat + 1x1 (Table V)', 'AFA, concat, AATM',
+             f'meddet-fusion-concat_mbv2-{var}'),
+            ('student + nmODE2 head (no KD)', 'none',
              f'student_mbv2-nmode2-head-{var}'),
-            ('MedDet (plain head)', f'meddet_mbv2-{var}'),
-            ('MedDet + nmODE2 head', f'meddet_mbv2-nmode2-head-{var}')):
+            ('MedDet + nmODE2 head (Table IV "head")', 'AFA, LWFF, AATM',
+             f'meddet_mbv2-nmode2-head-{var}')):
         cells = [fmt_seeds(over_seeds(prefix, k))
                  for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50')]
-        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+        lines.append(f'| {label} | {distiller} | ' + ' | '.join(cells) +
+                     ' |')
     lines.append('')
 
 
@@ -275,6 +292,8 @@ def main():
     kd_table(lines, 'disc')
     ablation_table(lines, 'disc')
     clinical_table(lines, 'disc')
+    headline(lines, 'protrusion')
+    kd_table(lines, 'protrusion')
     clinical_table(lines, 'protrusion')
     noise_table(lines)
     speed_table(lines)

@@ -75,9 +75,29 @@ def _experiments():
         for kd, kd_cfg in (('mgd', 'mgd_fpn_gfl_r101_mbv2_1x_cdh.py'),
                            ('fgd', 'fgd_fpn_gfl_r101_mbv2_1x_cdh.py'),
                            ('mskd', 'mskd_fpn_gfl_r101_mbv2_1x_cdh.py')):
-            add(f'{kd}_mbv2-{var}-s0', f'configs/kd_baselines/{kd_cfg}',
-                ['kd'], needs=[f'teacher_r50-{var}'], variant=var,
-                student=plain, single_teacher='r50')
+            # MSKD on protrusion is #8's evidence: two seeds
+            seeds = (0, 1) if (kd, var) == ('mskd', 'protrusion') else (0, )
+            for seed in seeds:
+                add(f'{kd}_mbv2-{var}-s{seed}',
+                    f'configs/kd_baselines/{kd_cfg}', ['kd'], seed=seed,
+                    needs=[f'teacher_r50-{var}'], variant=var,
+                    student=plain, single_teacher='r50')
+        # LD (mmdet KnowledgeDistillationSingleStageDetector + LDHead): the
+        # teacher's box distributions are its outputs, not FPN maps, so it
+        # runs live (no feature cache)
+        add(f'ld_mbv2-{var}-s0', 'configs/kd_baselines/ld_gfl_r101_mbv2_1x_cdh.py',
+            ['kd'], needs=[f'teacher_r50-{var}'], variant=var,
+            student=plain, ld_teacher='r50')
+        # Table III / V ablations of MedDet with the same plain student:
+        # which distiller parts matter (AATM, LWFF) and how teachers fuse
+        for abl, abl_cfg in (
+                ('kd', 'meddet_kd_gfl_mbv2_1x_cdh.py'),  # mean, no AATM
+                ('lwff', 'meddet_kd-nmode2-lwff_gfl_mbv2_1x_cdh.py'),
+                ('fusion-sum', 'meddet_fusion-sum_gfl_mbv2_1x_cdh.py'),
+                ('fusion-concat', 'meddet_fusion-concat_gfl_mbv2_1x_cdh.py')):
+            add(f'meddet-{abl}_mbv2-{var}-s0', f'configs/ablations/{abl_cfg}',
+                ['ablation'], needs=teacher_exps, variant=var, student=plain,
+                spider_data=plain)
         add(f'student_mbv2-nmode2-head-{var}-s0',
             f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
             ['ablation', 'noise'], variant=var)
@@ -100,8 +120,12 @@ def protocol_config(spec, work_dir, feature_cache):
     from mmengine.config import Config
 
     cfg = Config.fromfile(osp.join(REPO_ROOT, spec['config']))
+    if spec.get('spider_data'):
+        _spider_data(cfg, spec['spider_data'])
     if spec.get('single_teacher'):
         _single_teacher_on_spider(cfg, spec, work_dir, feature_cache)
+    if spec.get('ld_teacher'):
+        _ld_on_spider(cfg, spec, work_dir)
     p = PROTOCOL
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=p['epochs'],
                          val_interval=p['epochs'])
@@ -134,11 +158,8 @@ def protocol_config(spec, work_dir, feature_cache):
         # the CPU protocol's lighter teachers replace R-50/101/152
         var = spec['variant']
         cfg.model.teachers = {
-            t: dict(cfg=osp.join(REPO_ROOT, 'configs', 'teachers',
-                                 f'gfl_{t}_fpn_1x_spider-{var}.py'),
-                    ckpt=osp.join(osp.dirname(work_dir),
-                                  f'teacher_{t}-{var}',
-                                  f"epoch_{p['epochs']}.pth"))
+            t: dict(cfg=_teacher_config(t, var),
+                    ckpt=_teacher_ckpt(work_dir, t, var))
             for t in TEACHERS
         }
         if spec.get('student'):
@@ -155,6 +176,42 @@ def _use_feature_cache(cfg, feature_cache):
         dict(type='TeacherFeatureCacheHook')]
 
 
+def _spider_data(cfg, student_config):
+    """Replace a CDH config's data and evaluators by those of a SPIDER
+    config; returns that config."""
+    from mmengine.config import Config
+    student = Config.fromfile(osp.join(REPO_ROOT, student_config))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'val_evaluator', 'test_evaluator'):
+        cfg[key] = student[key]
+    return student
+
+
+def _teacher_ckpt(work_dir, teacher, var):
+    return osp.join(osp.dirname(work_dir), f'teacher_{teacher}-{var}',
+                    f"epoch_{PROTOCOL['epochs']}.pth")
+
+
+def _teacher_config(teacher, var):
+    return osp.join(REPO_ROOT, 'configs', 'teachers',
+                    f'gfl_{teacher}_fpn_1x_spider-{var}.py')
+
+
+def _ld_on_spider(cfg, spec, work_dir):
+    """Point the LD config (CDH, R-101 teacher) at SPIDER: the SPIDER
+    student with LDHead, its data, the CPU-protocol teacher."""
+    var, teacher = spec['variant'], spec['ld_teacher']
+    student = _spider_data(cfg, spec['student'])
+    ld_head = cfg.model.bbox_head
+    model = student.model
+    model.bbox_head.type = ld_head.type
+    model.bbox_head.loss_ld = ld_head.loss_ld
+    model.type = cfg.model.type
+    model.teacher_config = _teacher_config(teacher, var)
+    model.teacher_ckpt = _teacher_ckpt(work_dir, teacher, var)
+    cfg.model = model
+
+
 def _single_teacher_on_spider(cfg, spec, work_dir, feature_cache):
     """Point an mmrazor FpnTeacherDistill KD config (CDH, R-101 teacher) at
     SPIDER: data and student from the SPIDER student config, the
@@ -162,18 +219,11 @@ def _single_teacher_on_spider(cfg, spec, work_dir, feature_cache):
     (CachedFpnTeacherDistill, same losses as FpnTeacherDistill)."""
     from mmengine.config import Config
     var = spec['variant']
-    student = Config.fromfile(osp.join(REPO_ROOT, spec['student']))
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                'val_evaluator', 'test_evaluator'):
-        cfg[key] = student[key]
+    student = _spider_data(cfg, spec['student'])
     teacher = spec['single_teacher']
     cfg.model.architecture = student.model
-    cfg.model.teacher = Config.fromfile(osp.join(
-        REPO_ROOT, 'configs', 'teachers',
-        f'gfl_{teacher}_fpn_1x_spider-{var}.py')).model
-    cfg.model.teacher_ckpt = osp.join(
-        osp.dirname(work_dir), f'teacher_{teacher}-{var}',
-        f"epoch_{PROTOCOL['epochs']}.pth")
+    cfg.model.teacher = Config.fromfile(_teacher_config(teacher, var)).model
+    cfg.model.teacher_ckpt = _teacher_ckpt(work_dir, teacher, var)
     if feature_cache:
         cfg.model.type = 'mmrazor.CachedFpnTeacherDistill'
         _use_feature_cache(cfg, feature_cache)

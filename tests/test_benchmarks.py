@@ -46,6 +46,36 @@ def test_protocol_config(name, tmp_path):
         classes = len(cfg.train_dataloader.dataset.metainfo['classes'])
         assert cfg.model.architecture.bbox_head.num_classes == classes
         assert cfg.model.teacher.bbox_head.num_classes == classes
+    if spec.get('ld_teacher'):
+        # mmdet LD with the SPIDER student and the CPU-protocol teacher
+        assert cfg.model.type == 'KnowledgeDistillationSingleStageDetector'
+        assert cfg.model.bbox_head.type == 'LDHead'
+        classes = len(cfg.train_dataloader.dataset.metainfo['classes'])
+        assert cfg.model.bbox_head.num_classes == classes
+        assert cfg.model.teacher_config.endswith(
+            f"gfl_r50_fpn_1x_spider-{spec['variant']}.py")
+        assert osp.isfile(cfg.model.teacher_config)
+        assert cfg.model.teacher_ckpt == str(
+            tmp_path / f"teacher_r50-{spec['variant']}" /
+            f"epoch_{p['epochs']}.pth")
+    if spec.get('spider_data'):
+        # CDH ablation configs re-pointed to SPIDER keep their distiller
+        assert 'cdh' not in cfg.train_dataloader.dataset.ann_file.lower()
+        assert cfg.model.architecture.endswith(spec['student'])
+
+
+def test_ablations_keep_their_distiller(tmp_path):
+    def build(name):
+        spec = run_spider.EXPERIMENTS[name]
+        return run_spider.protocol_config(spec, str(tmp_path / name), '')
+    assert build('meddet-kd_mbv2-disc-s0').model.distiller.fuser is None
+    assert build('meddet-kd_mbv2-disc-s0').model.discriminator is None
+    assert build('meddet-fusion-sum_mbv2-disc-s0').model.distiller.fuser[
+        'type'] == 'SumFuser'
+    assert build('meddet-fusion-concat_mbv2-disc-s0').model.distiller.fuser[
+        'type'] == 'ConcatFuser'
+    assert build('meddet_mbv2-disc-s0').model.distiller.fuser[
+        'type'] != 'SumFuser'
 
 
 def test_live_teachers_when_cache_disabled(tmp_path):
