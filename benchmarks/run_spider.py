@@ -85,9 +85,10 @@ def _experiments():
         # LD (mmdet KnowledgeDistillationSingleStageDetector + LDHead): the
         # teacher's box distributions are its outputs, not FPN maps, so it
         # runs live (no feature cache)
-        add(f'ld_mbv2-{var}-s0', 'configs/kd_baselines/ld_gfl_r101_mbv2_1x_cdh.py',
-            ['kd'], needs=[f'teacher_r50-{var}'], variant=var,
-            student=plain, ld_teacher='r50')
+        add(f'ld_mbv2-{var}-s0',
+            'configs/kd_baselines/ld_gfl_r101_mbv2_1x_cdh.py', ['kd'],
+            needs=[f'teacher_r50-{var}'], variant=var, student=plain,
+            ld_teacher='r50')
         # Table III / V ablations of MedDet with the same plain student:
         # which distiller parts matter (AATM, LWFF) and how teachers fuse
         for abl, abl_cfg in (
