@@ -293,6 +293,7 @@ def main():
     ablation_table(lines, 'disc')
     clinical_table(lines, 'disc')
     headline(lines, 'protrusion')
+    teachers_table(lines, 'protrusion')
     kd_table(lines, 'protrusion')
     clinical_table(lines, 'protrusion')
     noise_table(lines)
