@@ -174,6 +174,47 @@ def ablation_table(lines, var):
     lines.append('')
 
 
+# disc KD methods and ablations, in the order of the bar chart
+DISTILL_ROWS = (('no KD', 'student_mbv2'), ('LD', 'ld_mbv2'),
+                ('MGD', 'mgd_mbv2'), ('FGD', 'fgd_mbv2'),
+                ('MSKD', 'mskd_mbv2'),
+                ('KD mean\n(no AATM)', 'meddet-kd_mbv2'),
+                ('LWFF\n(no AATM)', 'meddet-lwff_mbv2'),
+                ('sum\n+AATM', 'meddet-fusion-sum_mbv2'),
+                ('concat\n+AATM', 'meddet-fusion-concat_mbv2'),
+                ('MedDet', 'meddet_mbv2'))
+KD_PNG = 'kd_ablation.png'
+
+
+def kd_plot(var='disc'):
+    """Bar chart of val mAP per distillation method / ablation (mean over
+    the seeds that ran, one dot per seed); returns the PNG name or None."""
+    rows = [(label, over_seeds(f'{prefix}-{var}', 'coco/bbox_mAP'))
+            for label, prefix in DISTILL_ROWS]
+    rows = [(label, [v * 100 for v in vals]) for label, vals in rows if vals]
+    if not rows:
+        return None
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    xs = range(len(rows))
+    ax.bar(xs, [statistics.mean(v) for _, v in rows], color='#8fb3d9')
+    for x, (_, vals) in zip(xs, rows):
+        ax.plot([x] * len(vals), vals, 'k.', ms=6)
+    base = statistics.mean(rows[0][1])
+    ax.axhline(base, color='grey', lw=0.8, ls='--')
+    ax.set_xticks(list(xs), [label for label, _ in rows], fontsize=8)
+    ax.set_ylabel('val mAP (%)')
+    ax.set_title(f'SPIDER {var}: same GFL-MobileNetV2 student, CPU protocol '
+                 '(dots: seeds; dashed: no KD)', fontsize=9)
+    ax.set_ylim(0, max(max(v) for _, v in rows) * 1.15)
+    fig.tight_layout()
+    fig.savefig(osp.join(RESULTS, KD_PNG), dpi=110)
+    plt.close(fig)
+    return KD_PNG
+
+
 def _num(value, digits=3):
     """A metric for a table cell ('n/a' for None/NaN)."""
     if value is None or value != value:
@@ -291,6 +332,8 @@ def main():
     teachers_table(lines, 'disc')
     kd_table(lines, 'disc')
     ablation_table(lines, 'disc')
+    if kd_plot('disc'):
+        lines += [f'![KD methods and ablations]({KD_PNG})', '']
     clinical_table(lines, 'disc')
     headline(lines, 'protrusion')
     teachers_table(lines, 'protrusion')
@@ -312,8 +355,9 @@ def main():
     if start in content and end in content:
         head, rest = content.split(start, 1)
         tail = rest.split(end, 1)[1]
-        body = text.replace('](noise_robustness.png)',
-                            '](benchmarks/results/noise_robustness.png)')
+        body = text
+        for png in ('noise_robustness.png', KD_PNG):
+            body = body.replace(f']({png})', f'](benchmarks/results/{png})')
         with open(readme, 'w') as f:
             f.write(f'{head}{start}\n{body}\n{end}{tail}')
         print(f'written to {out} and the README Results section')
