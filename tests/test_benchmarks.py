@@ -82,3 +82,26 @@ def test_live_teachers_when_cache_disabled(tmp_path):
     spec = run_spider.EXPERIMENTS['meddet_mbv2-disc-s0']
     cfg = run_spider.protocol_config(spec, str(tmp_path / 'x'), '')
     assert cfg.model.get('teacher_feature_cache') is None
+
+
+def test_make_tables_reads_results(tmp_path, monkeypatch):
+    """Tables and the KD bar chart come from the result JSONs (mean ± sd
+    over the seeds that exist, 'not run' otherwise)."""
+    import json
+    import make_tables
+    monkeypatch.setattr(make_tables, 'RESULTS', str(tmp_path))
+    for name, m in (('student_mbv2-disc-s0', 0.30),
+                    ('student_mbv2-disc-s1', 0.40),
+                    ('mgd_mbv2-disc-s0', 0.50)):
+        (tmp_path / f'{name}.json').write_text(json.dumps(dict(metrics={
+            'coco/bbox_mAP': m, 'coco/bbox_mAP_50': m + 0.1})))
+    lines = []
+    make_tables.kd_table(lines, 'disc')
+    text = '\n'.join(lines)
+    assert '| GFL-MobileNetV2 (no KD) | 35.0 ± 7.1 (2 seeds: 30.0, 40.0)' \
+        in text
+    assert '| MGD | 50.0 (1 seed) | 60.0 (1 seed)' in text
+    assert '| FGD | not run | not run' in text
+    assert make_tables.kd_plot('disc') == make_tables.KD_PNG
+    assert (tmp_path / make_tables.KD_PNG).stat().st_size > 1000
+    assert make_tables.kd_plot('protrusion') is None  # nothing ran
