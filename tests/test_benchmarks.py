@@ -68,8 +68,9 @@ def test_ablations_keep_their_distiller(tmp_path):
     def build(name):
         spec = run_spider.EXPERIMENTS[name]
         return run_spider.protocol_config(spec, str(tmp_path / name), '')
-    assert build('meddet-kd_mbv2-disc-s0').model.distiller.fuser is None
-    assert build('meddet-kd_mbv2-disc-s0').model.discriminator is None
+    mean_no_aatm = build('meddet-kd_mbv2-disc-s0').model
+    assert mean_no_aatm.distiller.fuser is None
+    assert mean_no_aatm.discriminator is None
     assert build('meddet-fusion-sum_mbv2-disc-s0').model.distiller.fuser[
         'type'] == 'SumFuser'
     assert build('meddet-fusion-concat_mbv2-disc-s0').model.distiller.fuser[
