@@ -4,14 +4,16 @@ cache, against plain student training steps, in one run.
     python benchmarks/distill_step_cost.py [--steps 6] [--batches 3] \
         [--threads 2] [--out benchmarks/results/distill_step_cost.json]
 
-Real SPIDER train batches (batch 8, 256x320, the CPU protocol of
+Real SPIDER train batches (256x320, the CPU protocol of
 benchmarks/run_spider.py) are loaded once and reused. Timed, in turns
 (round robin, median over ``--steps``):
   * ``student_plain``: GFL-MobileNetV2 training step (Table I baseline);
   * ``student_nmode2``: the MedDet student architecture alone;
   * ``meddet_live``: MedDet step, teachers run every step;
   * ``meddet_cached``: MedDet step with the (in-memory) teacher-feature
-    cache already filled for these batches.
+    cache already filled for these batches;
+  * ``meddet_cached_bf16``: the same with ``distill_precision='bfloat16'``
+    (distiller and discriminator under bfloat16 autocast, student float32).
 Teachers are the CPU protocol's R-18/34/50 + nmODE2 with random weights
 (cost does not depend on weights); ``--paper-teachers`` uses R-50/101/152.
 """
@@ -78,6 +80,9 @@ def main(argv=None):
     cached = copy.deepcopy(distill)
     cached.model.teacher_feature_cache = dict(cache_dir=None)
     cfgs['meddet_cached'] = cached
+    cached_bf16 = copy.deepcopy(cached)
+    cached_bf16.model.distill_precision = 'bfloat16'
+    cfgs['meddet_cached_bf16'] = cached_bf16
 
     loader_cfg = dict(cfgs['student_plain'].train_dataloader, num_workers=0,
                       persistent_workers=False)

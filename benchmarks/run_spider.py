@@ -105,9 +105,23 @@ def _experiments():
         add(f'meddet_mbv2-nmode2-head-{var}-s0',
             f'configs/meddet_gfl_mbv2_spider-{var}.py',
             ['ablation', 'noise'], needs=teacher_exps, variant=var)
-    add('meddet_lean-disc-s0', 'configs/meddet_gfl_mbv2-lean_spider-disc.py',
-        ['lean'], needs=[f'teacher_{t}-disc' for t in TEACHERS],
-        variant='disc')
+    # beyond the paper: lean students (64-channel FPN; stock or
+    # depthwise-separable head) with the same MedDet distillation
+    for lean, lean_cfg in (('lean', 'meddet_gfl_mbv2-lean_spider-disc.py'),
+                           ('lean-dw',
+                            'meddet_gfl_mbv2-lean-dw_spider-disc.py')):
+        for seed in (0, 1):
+            add(f'meddet_{lean}-disc-s{seed}', f'configs/{lean_cfg}',
+                ['lean'], seed=seed,
+                needs=[f'teacher_{t}-disc' for t in TEACHERS],
+                variant='disc')
+    # MedDet with distill_precision='bfloat16' (the cheaper distillation
+    # step of benchmarks/distill_step_cost.py): does accuracy hold?
+    add('meddet_mbv2-bf16-disc-s0', 'configs/meddet_gfl_mbv2_spider-disc.py',
+        ['step_cost'], needs=[f'teacher_{t}-disc' for t in TEACHERS],
+        variant='disc',
+        student='configs/students/gfl_mbv2_fpn_1x_spider-disc.py',
+        distill_precision='bfloat16')
     return exps
 
 
@@ -165,6 +179,8 @@ def protocol_config(spec, work_dir, feature_cache):
         }
         if spec.get('student'):
             cfg.model.architecture = osp.join(REPO_ROOT, spec['student'])
+        if spec.get('distill_precision'):
+            cfg.model.distill_precision = spec['distill_precision']
         if feature_cache:
             _use_feature_cache(cfg, feature_cache)
     return cfg

@@ -42,6 +42,9 @@ MODELS = {
     # MedDet-lean student (64-channel FPN and head)
     'student_mbv2_lean':
     'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
+    # MedDet-lean-DW student (64-channel FPN, depthwise-separable head)
+    'student_mbv2_lean_dw':
+    'configs/students/gfl_mbv2-lean-dw_fpn_1x_spider-disc.py',
 }
 
 
@@ -62,6 +65,7 @@ TRAINED = {
     'teacher_r18': 'teacher_r18-disc',
     'student_mbv2': 'student_mbv2-disc-s0',
     'student_mbv2_lean': 'meddet_lean-disc-s0',
+    'student_mbv2_lean_dw': 'meddet_lean-dw-disc-s0',
     'student_mbv2_nmode2': 'student_mbv2-nmode2-head-disc-s0',
 }
 

@@ -55,6 +55,12 @@ MINIMAL_CFGS = {
         'NmODE': dict(in_channels=4),
         'NmODE2': dict(in_channels=4, solver='euler', num_steps=2),
         'NmODELevels': dict(feat_channels=[4, 4]),
+        'DepthwiseGFLHead': dict(
+            num_classes=2, in_channels=8, feat_channels=8, stacked_convs=1,
+            norm_cfg=dict(type='GN', num_groups=4),
+            anchor_generator=dict(
+                type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
+                scales_per_octave=1, strides=[8, 16, 32, 64, 128])),
         'NmODE2GFLHead': dict(
             num_classes=2, in_channels=8, feat_channels=8, stacked_convs=1,
             norm_cfg=dict(type='GN', num_groups=4),

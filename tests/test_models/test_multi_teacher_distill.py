@@ -104,6 +104,39 @@ def test_loss_weights_follow_sigma_and_tau():
         sum(losses['student.loss_cls']), 0.6 * sum(plain['loss_cls']))
 
 
+def test_bfloat16_distiller_matches_float32_and_trains():
+    """distill_precision='bfloat16' autocasts only the distiller and D: the
+    same weights give losses close to float32 ones, the student's maps stay
+    float32, and the student, distiller and D all still learn."""
+    model32, _ = build()
+    model16, optim16 = build(distill_precision='bfloat16')
+    model16.load_state_dict(model32.state_dict())
+    data = model32.data_preprocessor(demo_batch(), True)
+    losses = {}
+    for name, model in (('fp32', model32), ('bf16', model16)):
+        model.train()
+        with torch.no_grad():
+            losses[name], maps = model._student_side_losses(
+                data['inputs'], data['data_samples'])
+        assert all(m.dtype == torch.float32 for m in maps['generated'])
+        losses[name]['disc'] = sum(
+            model.discriminator_losses(maps).values())
+    for key in ('distill.loss_dist', 'distill.loss_adv', 'disc'):
+        torch.testing.assert_close(losses['bf16'][key], losses['fp32'][key],
+                                   rtol=0.05, atol=0.02)
+    # autocast really ran: bfloat16 rounding moves the distillation loss
+    assert not torch.equal(losses['bf16']['distill.loss_dist'],
+                           losses['fp32']['distill.loss_dist'])
+    parts = dict(student=model16.student, distiller=model16.distiller,
+                 disc=model16.discriminator)
+    before = {k: snapshot(v) for k, v in parts.items()}
+    log_vars = model16.train_step(demo_batch(seed=1), optim16)
+    assert all(torch.isfinite(v).all() for v in log_vars.values())
+    for name, part in parts.items():
+        assert changed(before[name], part), f'{name} did not train'
+        assert all(p.dtype == torch.float32 for p in part.parameters())
+
+
 def _state(model, optim):
     return copy.deepcopy(
         dict(model=model.state_dict(), optim=optim.state_dict()))
@@ -203,6 +236,8 @@ def test_bad_input_messages(tmp_path):
         MODELS.build(algo_cfg(student_source='nek'))
     with pytest.raises(ValueError, match='unknown key'):
         MODELS.build(algo_cfg(teachers=dict(a=dict(cfg={}, ckp='x'))))
+    with pytest.raises(ValueError, match="distill_precision.*'bf16'"):
+        MODELS.build(algo_cfg(distill_precision='bf16'))
 
 
 def test_wrong_optimizer_setup_is_explained():
