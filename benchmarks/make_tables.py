@@ -29,6 +29,12 @@ PAPER = {
 }
 
 
+# lean students (beyond the paper): label, run_spider name, speed.py name
+LEAN_ROWS = (('lean', 'lean', 'student_mbv2_lean'),
+             ('lean-DW', 'lean-dw', 'student_mbv2_lean_dw'),
+             ('lean-DW128', 'lean-dw128', 'student_mbv2_lean_dw128'))
+
+
 def load(name):
     path = osp.join(RESULTS, f'{name}.json')
     if not osp.isfile(path):
@@ -98,12 +104,11 @@ def teachers_table(lines, var):
              ('MedDet student', [f'meddet_mbv2-{var}-s0',
                                  f'meddet_mbv2-{var}-s1'],
               'student_mbv2', PAPER['MedDet']),
-             ('MedDet-lean student', [f'meddet_lean-{var}-s0',
-                                      f'meddet_lean-{var}-s1'],
-              'student_mbv2_lean', None),
-             ('MedDet-lean-DW student', [f'meddet_lean-dw-{var}-s0',
-                                         f'meddet_lean-dw-{var}-s1'],
-              'student_mbv2_lean_dw', None)]
+             ]
+    if var == 'disc':  # lean students ran on disc only
+        rows += [(f'MedDet-{label} student',
+                  [f'meddet_{lean}-{var}-s{s}' for s in (0, 1)], speed_key,
+                  None) for label, lean, speed_key in LEAN_ROWS]
     for label, names, speed_key, paper in rows:
         results = [load(n) for n in names]
         cells = []
@@ -240,7 +245,7 @@ def clinical_table(lines, var):
     names = [f'{p}-{var}-s{s}' for p in ('student_mbv2', 'meddet_mbv2',
                                          'mskd_mbv2') for s in (0, 1)]
     if var == 'disc':
-        names += [f'meddet_{lean}-disc-s{s}' for lean in ('lean', 'lean-dw')
+        names += [f'meddet_{lean}-disc-s{s}' for _, lean, _ in LEAN_ROWS
                   for s in (0, 1)]
     for name in names:
         r = load(name)

@@ -28,7 +28,8 @@ OUT_PNG = osp.join(run_spider.RESULTS_DIR, 'noise_robustness.png')
 DEFAULT_RUNS = ('student_mbv2-disc-s0', 'student_mbv2-disc-s1',
                 'meddet_mbv2-disc-s0', 'meddet_mbv2-disc-s1',
                 'student_mbv2-nmode2-head-disc-s0',
-                'meddet_mbv2-nmode2-head-disc-s0', 'meddet_lean-disc-s0')
+                'meddet_mbv2-nmode2-head-disc-s0', 'meddet_lean-disc-s0',
+                'meddet_lean-dw-disc-s0')
 
 
 def evaluate(name, sigma):

@@ -45,6 +45,9 @@ MODELS = {
     # MedDet-lean-DW student (64-channel FPN, depthwise-separable head)
     'student_mbv2_lean_dw':
     'configs/students/gfl_mbv2-lean-dw_fpn_1x_spider-disc.py',
+    # the same with a 128-channel FPN
+    'student_mbv2_lean_dw128':
+    'configs/students/gfl_mbv2-lean-dw128_fpn_1x_spider-disc.py',
 }
 
 
@@ -66,6 +69,7 @@ TRAINED = {
     'student_mbv2': 'student_mbv2-disc-s0',
     'student_mbv2_lean': 'meddet_lean-disc-s0',
     'student_mbv2_lean_dw': 'meddet_lean-dw-disc-s0',
+    'student_mbv2_lean_dw128': 'meddet_lean-dw128-disc-s0',
     'student_mbv2_nmode2': 'student_mbv2-nmode2-head-disc-s0',
 }
 
