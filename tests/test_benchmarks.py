@@ -36,6 +36,8 @@ def test_protocol_config(name, tmp_path):
                    for h in cfg.custom_hooks)
         if spec.get('student'):
             assert cfg.model.architecture.endswith(spec['student'])
+        assert cfg.model.get('distill_precision', 'float32') == spec.get(
+            'distill_precision', 'float32')
         for dep in spec['needs']:
             assert dep in run_spider.EXPERIMENTS
     if spec.get('single_teacher'):
