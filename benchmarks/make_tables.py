@@ -32,7 +32,9 @@ PAPER = {
 # lean students (beyond the paper): label, run_spider name, speed.py name
 LEAN_ROWS = (('lean', 'lean', 'student_mbv2_lean'),
              ('lean-DW', 'lean-dw', 'student_mbv2_lean_dw'),
-             ('lean-DW128', 'lean-dw128', 'student_mbv2_lean_dw128'))
+             ('lean-DW128', 'lean-dw128', 'student_mbv2_lean_dw128'),
+             ('lean-w96', 'lean-w96', 'student_mbv2_lean_w96'),
+             ('lean-w128', 'lean-w128', 'student_mbv2_lean_w128'))
 
 
 def load(name):

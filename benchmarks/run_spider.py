@@ -116,13 +116,17 @@ def _experiments():
         add(f'meddet_mbv2-nmode2-head-{var}-s0',
             f'configs/meddet_gfl_mbv2_spider-{var}.py',
             ['ablation', 'noise'], needs=teacher_exps, variant=var)
-    # beyond the paper: lean students (64- or 128-channel FPN; stock or
-    # depthwise-separable head) with the same MedDet distillation
+    # beyond the paper: lean students (64- to 128-channel FPN and head;
+    # full or depthwise-separable head convs), same MedDet distillation
     for lean, lean_cfg in (('lean', 'meddet_gfl_mbv2-lean_spider-disc.py'),
                            ('lean-dw',
                             'meddet_gfl_mbv2-lean-dw_spider-disc.py'),
                            ('lean-dw128',
-                            'meddet_gfl_mbv2-lean-dw128_spider-disc.py')):
+                            'meddet_gfl_mbv2-lean-dw128_spider-disc.py'),
+                           ('lean-w96',
+                            'meddet_gfl_mbv2-lean-w96_spider-disc.py'),
+                           ('lean-w128',
+                            'meddet_gfl_mbv2-lean-w128_spider-disc.py')):
         for seed in (0, 1):
             add(f'meddet_{lean}-disc-s{seed}', f'configs/{lean_cfg}',
                 ['lean'], seed=seed,

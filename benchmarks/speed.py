@@ -48,6 +48,11 @@ MODELS = {
     # the same with a 128-channel FPN
     'student_mbv2_lean_dw128':
     'configs/students/gfl_mbv2-lean-dw128_fpn_1x_spider-disc.py',
+    # the lean student widened to a 96- / 128-channel FPN and head
+    'student_mbv2_lean_w96':
+    'configs/students/gfl_mbv2-lean-w96_fpn_1x_spider-disc.py',
+    'student_mbv2_lean_w128':
+    'configs/students/gfl_mbv2-lean-w128_fpn_1x_spider-disc.py',
 }
 
 
@@ -70,6 +75,8 @@ TRAINED = {
     'student_mbv2_lean': 'meddet_lean-disc-s0',
     'student_mbv2_lean_dw': 'meddet_lean-dw-disc-s0',
     'student_mbv2_lean_dw128': 'meddet_lean-dw128-disc-s0',
+    'student_mbv2_lean_w96': 'meddet_lean-w96-disc-s0',
+    'student_mbv2_lean_w128': 'meddet_lean-w128-disc-s0',
     'student_mbv2_nmode2': 'student_mbv2-nmode2-head-disc-s0',
 }
 

@@ -1,0 +1,8 @@
+# MedDet-lean-w96 student (beyond the paper): the lean student
+# (gfl_mbv2-lean_fpn_1x_spider-disc.py: 2 full 3x3 convs per head tower,
+# fewer NMS candidates) widened to a 96-channel FPN and head. Distil it
+# with configs/meddet_gfl_mbv2-lean-w96_spider-disc.py.
+_base_ = './gfl_mbv2-lean_fpn_1x_spider-disc.py'
+model = dict(
+    neck=dict(out_channels=96),
+    bbox_head=dict(in_channels=96, feat_channels=96))
