@@ -22,6 +22,12 @@ REGISTRIES = {
 
 # Minimal build config per registered name. A new registered module must add
 # an entry here (the completeness test below fails otherwise).
+TINY_GFL_HEAD = dict(
+    num_classes=2, in_channels=8, feat_channels=8, stacked_convs=1,
+    norm_cfg=dict(type='GN', num_groups=4),
+    anchor_generator=dict(
+        type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
+        scales_per_octave=1, strides=[8, 16, 32, 64, 128]))
 MINIMAL_CFGS = {
     'mmrazor.MODELS': {
         'AFAConnector': dict(in_channels=4, out_channels=8),
@@ -55,18 +61,8 @@ MINIMAL_CFGS = {
         'NmODE': dict(in_channels=4),
         'NmODE2': dict(in_channels=4, solver='euler', num_steps=2),
         'NmODELevels': dict(feat_channels=[4, 4]),
-        'DepthwiseGFLHead': dict(
-            num_classes=2, in_channels=8, feat_channels=8, stacked_convs=1,
-            norm_cfg=dict(type='GN', num_groups=4),
-            anchor_generator=dict(
-                type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
-                scales_per_octave=1, strides=[8, 16, 32, 64, 128])),
-        'NmODE2GFLHead': dict(
-            num_classes=2, in_channels=8, feat_channels=8, stacked_convs=1,
-            norm_cfg=dict(type='GN', num_groups=4),
-            anchor_generator=dict(
-                type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
-                scales_per_octave=1, strides=[8, 16, 32, 64, 128])),
+        'DepthwiseGFLHead': TINY_GFL_HEAD,
+        'NmODE2GFLHead': TINY_GFL_HEAD,
         'NmODENeck': dict(neck=dict(type='FPN', in_channels=[4, 8],
                                     out_channels=8, num_outs=2)),
         'NmODEBackbone': dict(

@@ -136,28 +136,39 @@ def test_init_weights_keeps_block_init():
     assert abs(head.cls_nmode.gamma_conv.weight.std() - 0.25) < 0.05
 
 
-def test_loss_and_predict_with_nmode():
-    head = make_head()
-    head.init_weights()
-    packed = demo_mm_inputs(
+def demo_samples():
+    """Two data samples with boxes and the metainfo a head needs."""
+    samples = demo_mm_inputs(
         batch_size=2, image_shapes=(3, IMG, IMG), num_items=[2, 3],
-        num_classes=2)
-    samples = packed['data_samples']
+        num_classes=2)['data_samples']
     for sample in samples:  # what DetDataPreprocessor would add
         sample.set_metainfo(dict(pad_shape=(IMG, IMG),
                                  batch_input_shape=(IMG, IMG)))
+    return samples
+
+
+def check_loss_and_predict(head, grad_params):
+    """Loss is finite and positive, its backward reaches every tensor of
+    ``grad_params(head)``, and predict keeps at most ``max_per_img``."""
+    head.init_weights()
+    samples = demo_samples()
     losses = head.loss(feats(), samples)
     assert set(losses) == {'loss_cls', 'loss_bbox', 'loss_dfl'}
     total = sum(sum(v) for v in losses.values())
     assert torch.isfinite(total) and total > 0
     total.backward()
-    for block in (head.cls_nmode, head.reg_nmode):
-        grad = block.gamma_conv.weight.grad
-        assert grad is not None and grad.abs().sum() > 0
-
+    for param in grad_params(head):
+        assert param.grad is not None and param.grad.abs().sum() > 0
     head.eval()
     with torch.no_grad():
         results = head.predict(feats(), samples, rescale=False)
     assert len(results) == 2
     assert results[0].bboxes.shape[1] == 4
     assert len(results[0]) <= 10
+
+
+def test_loss_and_predict_with_nmode():
+    check_loss_and_predict(
+        make_head(), lambda head: [
+            block.gamma_conv.weight
+            for block in (head.cls_nmode, head.reg_nmode)])
