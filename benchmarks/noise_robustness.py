@@ -29,7 +29,7 @@ DEFAULT_RUNS = ('student_mbv2-disc-s0', 'student_mbv2-disc-s1',
                 'meddet_mbv2-disc-s0', 'meddet_mbv2-disc-s1',
                 'student_mbv2-nmode2-head-disc-s0',
                 'meddet_mbv2-nmode2-head-disc-s0', 'meddet_lean-disc-s0',
-                'meddet_lean-dw-disc-s0')
+                'meddet_lean-w128-disc-s0')
 
 
 def evaluate(name, sigma):
