@@ -39,7 +39,7 @@ DEFAULT_FEATURE_CACHE = osp.join(
 
 PROTOCOL = dict(epochs=3, batch_size=2, lr=0.01, warmup_iters=100,
                 num_workers=1)
-NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1, 0.15)  # Rician, relative to max value
+NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1)  # Rician, relative to max value
 # CPU-protocol teachers: GFL R-18/34/50 with the stock head (see README)
 TEACHERS = ('r18', 'r34', 'r50')
 
