@@ -44,11 +44,13 @@ NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1)  # Rician, relative to max value
 TEACHERS = ('r18', 'r34', 'r50')
 
 
-# rows with a second seed beyond the headline ones: #8's MSKD evidence, and
-# the KD / ablation rows that beat MedDet on disc by more than the seed
-# spread of one run
+# rows with a second seed beyond the headline ones: #8's MSKD evidence, the
+# KD / ablation rows that beat MedDet on disc by more than the seed spread
+# of one run, and two lean students
 TWO_SEED_ROWS = ('mskd_mbv2-protrusion', 'mgd_mbv2-disc',
-                 'meddet-fusion-concat_mbv2-disc')
+                 'meddet-fusion-concat_mbv2-disc',
+                 # the lean student first shipped, and the one that met #7
+                 'meddet_lean-disc', 'meddet_lean-w128-disc')
 
 
 def _seeds(row):
@@ -127,7 +129,7 @@ def _experiments():
                             'meddet_gfl_mbv2-lean-w96_spider-disc.py'),
                            ('lean-w128',
                             'meddet_gfl_mbv2-lean-w128_spider-disc.py')):
-        for seed in (0, 1):
+        for seed in _seeds(f'meddet_{lean}-disc'):
             add(f'meddet_{lean}-disc-s{seed}', f'configs/{lean_cfg}',
                 ['lean'], seed=seed,
                 needs=[f'teacher_{t}-disc' for t in TEACHERS],
