@@ -158,7 +158,7 @@ def kd_table(lines, var):
 def ablation_table(lines, var):
     lines += [f'### Ablations (Tables III-V analogues, SPIDER {var})', '',
               'Same plain GFL-MobileNetV2 student and R-18/34/50 teachers '
-              'unless the row says nmODE2 head; mean over the seeds that '
+              'unless the row says nmODE2; mean over the seeds that '
               'ran (each cell says how many). "mean" fuses '
               'the teachers by averaging their aligned maps.', '',
               '| model | distiller | mAP | mAP50 |', '|---|---|---|---|']
@@ -174,6 +174,11 @@ def ablation_table(lines, var):
              f'meddet-fusion-sum_mbv2-{var}'),
             ('fusion: concat + 1x1 (Table V)', 'AFA, concat, AATM',
              f'meddet-fusion-concat_mbv2-{var}'),
+            ('KD + nmODE2 in backbone (Table IV)',
+             'AFA, mean fusion, no AATM',
+             f'meddet-kd-nmode2-backbone_mbv2-{var}'),
+            ('KD + nmODE2 in FPN (Table IV)', 'AFA, mean fusion, no AATM',
+             f'meddet-kd-nmode2-fpn_mbv2-{var}'),
             ('student + nmODE2 head (no KD)', 'none',
              f'student_mbv2-nmode2-head-{var}'),
             ('MedDet + nmODE2 head (Table IV "head")', 'AFA, LWFF, AATM',

@@ -112,6 +112,14 @@ def _experiments():
                     f'configs/ablations/{abl_cfg}', ['ablation'], seed=seed,
                     needs=teacher_exps, variant=var, student=plain,
                     spider_data=plain)
+        # Table IV: KD (mean of teachers, no AATM) with nmODE2 in the
+        # student's backbone or FPN; the student is the config's own, given
+        # the SPIDER class count
+        for where in ('backbone', 'fpn'):
+            add(f'meddet-kd-nmode2-{where}_mbv2-{var}-s0',
+                'configs/ablations/'
+                f'meddet_kd-nmode2-{where}_gfl_mbv2_1x_cdh.py', ['ablation'],
+                needs=teacher_exps, variant=var, spider_data=plain)
         add(f'student_mbv2-nmode2-head-{var}-s0',
             f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
             ['ablation', 'noise'], variant=var)
@@ -198,6 +206,8 @@ def protocol_config(spec, work_dir, feature_cache):
         }
         if spec.get('student'):
             cfg.model.architecture = osp.join(REPO_ROOT, spec['student'])
+        elif spec.get('spider_data'):
+            _student_classes_on_spider(cfg)
         if spec.get('distill_precision'):
             cfg.model.distill_precision = spec['distill_precision']
         if feature_cache:
@@ -221,6 +231,18 @@ def _spider_data(cfg, student_config):
                 'val_evaluator', 'test_evaluator'):
         cfg[key] = student[key]
     return student
+
+
+def _student_classes_on_spider(cfg):
+    """Keep a CDH config's own student but give its head the class count
+    of the SPIDER data now in ``cfg``."""
+    from mmengine.config import Config
+    arch = cfg.model.architecture
+    if isinstance(arch, str):
+        arch = Config.fromfile(arch).model
+    arch.bbox_head.num_classes = len(
+        cfg.train_dataloader.dataset.metainfo['classes'])
+    cfg.model.architecture = arch
 
 
 def _teacher_ckpt(work_dir, teacher, var):
