@@ -128,18 +128,11 @@ def _experiments():
             ['ablation', 'noise'], needs=teacher_exps, variant=var)
     # beyond the paper: lean students (64- to 128-channel FPN and head;
     # full or depthwise-separable head convs), same MedDet distillation
-    for lean, lean_cfg in (('lean', 'meddet_gfl_mbv2-lean_spider-disc.py'),
-                           ('lean-dw',
-                            'meddet_gfl_mbv2-lean-dw_spider-disc.py'),
-                           ('lean-dw128',
-                            'meddet_gfl_mbv2-lean-dw128_spider-disc.py'),
-                           ('lean-w96',
-                            'meddet_gfl_mbv2-lean-w96_spider-disc.py'),
-                           ('lean-w128',
-                            'meddet_gfl_mbv2-lean-w128_spider-disc.py')):
+    for lean in ('lean', 'lean-dw', 'lean-dw128', 'lean-w96', 'lean-w128'):
         for seed in _seeds(f'meddet_{lean}-disc'):
-            add(f'meddet_{lean}-disc-s{seed}', f'configs/{lean_cfg}',
-                ['lean'], seed=seed,
+            add(f'meddet_{lean}-disc-s{seed}',
+                f'configs/meddet_gfl_mbv2-{lean}_spider-disc.py', ['lean'],
+                seed=seed,
                 needs=[f'teacher_{t}-disc' for t in TEACHERS],
                 variant='disc')
     # MedDet with distill_precision='bfloat16' (the cheaper distillation
