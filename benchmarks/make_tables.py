@@ -29,14 +29,6 @@ PAPER = {
 }
 
 
-# lean students (beyond the paper): label, run_spider name, speed.py name
-LEAN_ROWS = (('lean', 'lean', 'student_mbv2_lean'),
-             ('lean-DW', 'lean-dw', 'student_mbv2_lean_dw'),
-             ('lean-DW128', 'lean-dw128', 'student_mbv2_lean_dw128'),
-             ('lean-w96', 'lean-w96', 'student_mbv2_lean_w96'),
-             ('lean-w128', 'lean-w128', 'student_mbv2_lean_w128'))
-
-
 def load(name):
     path = osp.join(RESULTS, f'{name}.json')
     if not osp.isfile(path):
@@ -108,9 +100,10 @@ def teachers_table(lines, var):
               'student_mbv2', PAPER['MedDet']),
              ]
     if var == 'disc':  # lean students ran on disc only
-        rows += [(f'MedDet-{label} student',
-                  [f'meddet_{lean}-{var}-s{s}' for s in (0, 1)], speed_key,
-                  None) for label, lean, speed_key in LEAN_ROWS]
+        rows += [(f'MedDet-{lean} student',
+                  [f'meddet_{lean}-{var}-s{s}' for s in (0, 1)],
+                  'student_mbv2_' + lean.replace('-', '_'), None)
+                 for lean in run_spider.LEAN_STUDENTS]
     for label, names, speed_key, paper in rows:
         results = [load(n) for n in names]
         cells = []
@@ -252,8 +245,8 @@ def clinical_table(lines, var):
     names = [f'{p}-{var}-s{s}' for p in ('student_mbv2', 'meddet_mbv2',
                                          'mskd_mbv2') for s in (0, 1)]
     if var == 'disc':
-        names += [f'meddet_{lean}-disc-s{s}' for _, lean, _ in LEAN_ROWS
-                  for s in (0, 1)]
+        names += [f'meddet_{lean}-disc-s{s}'
+                  for lean in run_spider.LEAN_STUDENTS for s in (0, 1)]
     for name in names:
         r = load(name)
         m = r['metrics'] if r else {}

@@ -53,6 +53,10 @@ TWO_SEED_ROWS = ('mskd_mbv2-protrusion', 'mgd_mbv2-disc',
                  'meddet_lean-disc', 'meddet_lean-w128-disc')
 
 
+# beyond the paper: students of configs/meddet_gfl_mbv2-<name>_spider-disc.py
+LEAN_STUDENTS = ('lean', 'lean-dw', 'lean-dw128', 'lean-w96', 'lean-w128')
+
+
 def _seeds(row):
     return (0, 1) if row in TWO_SEED_ROWS else (0, )
 
@@ -128,7 +132,7 @@ def _experiments():
             ['ablation', 'noise'], needs=teacher_exps, variant=var)
     # beyond the paper: lean students (64- to 128-channel FPN and head;
     # full or depthwise-separable head convs), same MedDet distillation
-    for lean in ('lean', 'lean-dw', 'lean-dw128', 'lean-w96', 'lean-w128'):
+    for lean in LEAN_STUDENTS:
         for seed in _seeds(f'meddet_{lean}-disc'):
             add(f'meddet_{lean}-disc-s{seed}',
                 f'configs/meddet_gfl_mbv2-{lean}_spider-disc.py', ['lean'],
