@@ -14,6 +14,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import run_spider  # noqa: E402
+from speed import lean_model_name  # noqa: E402
 
 RESULTS = run_spider.RESULTS_DIR
 # paper (CDH-1848, private data; METHOD.md): mAP, recall
@@ -97,12 +98,11 @@ def teachers_table(lines, var):
               'student_mbv2', PAPER['GFL (MobileNetV2)']),
              ('MedDet student', [f'meddet_mbv2-{var}-s0',
                                  f'meddet_mbv2-{var}-s1'],
-              'student_mbv2', PAPER['MedDet']),
-             ]
+              'student_mbv2', PAPER['MedDet'])]
     if var == 'disc':  # lean students ran on disc only
         rows += [(f'MedDet-{lean} student',
                   [f'meddet_{lean}-{var}-s{s}' for s in (0, 1)],
-                  'student_mbv2_' + lean.replace('-', '_'), None)
+                  lean_model_name(lean), None)
                  for lean in run_spider.LEAN_STUDENTS]
     for label, names, speed_key, paper in rows:
         results = [load(n) for n in names]

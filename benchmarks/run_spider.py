@@ -132,18 +132,16 @@ def _experiments():
             ['ablation', 'noise'], needs=teacher_exps, variant=var)
     # beyond the paper: lean students (64- to 128-channel FPN and head;
     # full or depthwise-separable head convs), same MedDet distillation
+    disc_teachers = [f'teacher_{t}-disc' for t in TEACHERS]
     for lean in LEAN_STUDENTS:
         for seed in _seeds(f'meddet_{lean}-disc'):
             add(f'meddet_{lean}-disc-s{seed}',
                 f'configs/meddet_gfl_mbv2-{lean}_spider-disc.py', ['lean'],
-                seed=seed,
-                needs=[f'teacher_{t}-disc' for t in TEACHERS],
-                variant='disc')
+                seed=seed, needs=disc_teachers, variant='disc')
     # MedDet with distill_precision='bfloat16' (the cheaper distillation
     # step of benchmarks/distill_step_cost.py): does accuracy hold?
     add('meddet_mbv2-bf16-disc-s0', 'configs/meddet_gfl_mbv2_spider-disc.py',
-        ['step_cost'], needs=[f'teacher_{t}-disc' for t in TEACHERS],
-        variant='disc',
+        ['step_cost'], needs=disc_teachers, variant='disc',
         student='configs/students/gfl_mbv2_fpn_1x_spider-disc.py',
         distill_precision='bfloat16')
     return exps

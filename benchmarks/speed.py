@@ -25,7 +25,10 @@ import sys
 import tempfile
 import time
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import run_spider  # noqa: E402
+
+REPO_ROOT = run_spider.REPO_ROOT
 TEACHER = 'configs/teachers/gfl_r50_fpn_nmode2_1x_spider-disc.py'
 MODELS = {
     # the paper's smallest teacher: the reference of the "5x" claim
@@ -39,21 +42,21 @@ MODELS = {
     # the paper's MedDet student (nmODE2 in the head)
     'student_mbv2_nmode2':
     'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-disc.py',
-    # MedDet-lean student (64-channel FPN and head)
-    'student_mbv2_lean':
-    'configs/students/gfl_mbv2-lean_fpn_1x_spider-disc.py',
-    # MedDet-lean-DW student (64-channel FPN, depthwise-separable head)
-    'student_mbv2_lean_dw':
-    'configs/students/gfl_mbv2-lean-dw_fpn_1x_spider-disc.py',
-    # the same with a 128-channel FPN
-    'student_mbv2_lean_dw128':
-    'configs/students/gfl_mbv2-lean-dw128_fpn_1x_spider-disc.py',
-    # the lean student widened to a 96- / 128-channel FPN and head
-    'student_mbv2_lean_w96':
-    'configs/students/gfl_mbv2-lean-w96_fpn_1x_spider-disc.py',
-    'student_mbv2_lean_w128':
-    'configs/students/gfl_mbv2-lean-w128_fpn_1x_spider-disc.py',
 }
+
+
+def lean_model_name(lean):
+    """speed.py name of a run_spider lean student ('lean-w128' ->
+    'student_mbv2_lean_w128')."""
+    return 'student_mbv2_' + lean.replace('-', '_')
+
+
+# MedDet-lean students (beyond the paper, docs/students.md)
+MODELS.update({
+    lean_model_name(lean):
+    f'configs/students/gfl_mbv2-{lean}_fpn_1x_spider-disc.py'
+    for lean in run_spider.LEAN_STUDENTS
+})
 
 
 def parse_size(text):
@@ -72,13 +75,12 @@ TRAINED = {
     'teacher_r34': 'teacher_r34-disc',
     'teacher_r18': 'teacher_r18-disc',
     'student_mbv2': 'student_mbv2-disc-s0',
-    'student_mbv2_lean': 'meddet_lean-disc-s0',
-    'student_mbv2_lean_dw': 'meddet_lean-dw-disc-s0',
-    'student_mbv2_lean_dw128': 'meddet_lean-dw128-disc-s0',
-    'student_mbv2_lean_w96': 'meddet_lean-w96-disc-s0',
-    'student_mbv2_lean_w128': 'meddet_lean-w128-disc-s0',
     'student_mbv2_nmode2': 'student_mbv2-nmode2-head-disc-s0',
 }
+TRAINED.update({
+    lean_model_name(lean): f'meddet_{lean}-disc-s0'
+    for lean in run_spider.LEAN_STUDENTS
+})
 
 
 def load_trained(model, name):
