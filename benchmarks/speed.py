@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import pickle
 import statistics
 import sys
 import tempfile
@@ -95,7 +96,12 @@ def load_trained(model, name):
         ckpt = json.load(f)['checkpoint']
     if not osp.isfile(ckpt):
         return None
-    state = torch.load(ckpt, map_location='cpu', weights_only=False)
+    try:  # never unpickle code from a checkpoint named in a results JSON
+        state = torch.load(ckpt, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise SystemExit(
+            f'{ckpt}: refused to load (named by {result}): it holds '
+            f'objects other than tensors ({str(exc).splitlines()[-1]})')
     state = state.get('state_dict', state)
     if any(k.startswith('architecture.') for k in state):
         state = {k[len('architecture.'):]: v for k, v in state.items()
