@@ -1,11 +1,11 @@
 """Markdown tables of the SPIDER evidence from the committed JSON results.
 
-    python benchmarks/make_tables.py   # benchmarks/results/tables.md + README
+    python benchmarks/make_tables.py  # results/tables.md + docs/results.md
 
 Reads only ``benchmarks/results/*.json`` (written by run_spider.py,
 speed.py, distill_step_cost.py and noise_robustness.py); an experiment that
-has not run shows as "not run". The same text replaces the README's Results
-section (between the ``results:start`` / ``results:end`` markers).
+has not run shows as "not run". The same text replaces the tables of
+docs/results.md (between the ``results:start`` / ``results:end`` markers).
 """
 import json
 import os.path as osp
@@ -369,8 +369,8 @@ def main():
     with open(out, 'w') as f:
         f.write(text)
     print(text)
-    # the README's Results section shows the same tables
-    readme = osp.join(run_spider.REPO_ROOT, 'README.md')
+    # docs/results.md shows the same tables
+    readme = osp.join(run_spider.REPO_ROOT, 'docs', 'results.md')
     start, end = '<!-- results:start -->', '<!-- results:end -->'
     with open(readme) as f:
         content = f.read()
@@ -379,10 +379,11 @@ def main():
         tail = rest.split(end, 1)[1]
         body = text
         for png in ('noise_robustness.png', KD_PNG):
-            body = body.replace(f']({png})', f'](benchmarks/results/{png})')
+            body = body.replace(f']({png})',
+                                f'](../benchmarks/results/{png})')
         with open(readme, 'w') as f:
             f.write(f'{head}{start}\n{body}\n{end}{tail}')
-        print(f'written to {out} and the README Results section')
+        print(f'written to {out} and {readme}')
 
 
 if __name__ == '__main__':
