@@ -1,5 +1,5 @@
 # Runtime shared by every meddet_mm config: registers our modules, logs to
-# local files + TensorBoard, keeps the checkpoint with the best val mAP.
+# local files (+ TensorBoard when installed), keeps the best-mAP checkpoint.
 custom_imports = dict(imports=['meddet_mm'], allow_failed_imports=False)
 default_scope = 'mmdet'
 
@@ -21,8 +21,13 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))  # tools/train.py switches to gloo on CPU
 
-# TensorBoard is used when the `tensorboard` package is installed.
 vis_backends = [dict(type='LocalVisBackend')]
+# TensorBoard events too (losses incl. distill.*, lr, val metrics) when the
+# `tensorboard` package is importable; `make install` installs it. This is a
+# call, not an import statement: mmengine would read a config that imports a
+# module as a new-style (lazy) config.
+if __import__('importlib.util').util.find_spec('tensorboard') is not None:
+    vis_backends.append(dict(type='TensorboardVisBackend'))
 visualizer = dict(
     type='DetLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
@@ -33,6 +38,3 @@ resume = False
 
 # stop on NaN/inf or exploding losses, before a bad checkpoint is written
 custom_hooks = [dict(type='LossGuardHook', max_loss=1e4)]
-# TensorBoard (needs `pip install tensorboard`):
-#   vis_backends = [dict(type='LocalVisBackend'),
-#                   dict(type='TensorboardVisBackend')]
