@@ -14,8 +14,7 @@ import torch
 import meddet_mm  # noqa: F401
 from conftest import REPO_ROOT
 from meddet_mm.evaluation import ClinicalDiscMetric
-from meddet_mm.evaluation.clinical_disc_metric import (gt_coords_of_pipeline,
-                                                       roc_curve)
+from meddet_mm.evaluation.functional import gt_coords_of_pipeline, roc_curve
 from tiny_data import tiny_train_config, write_tiny_coco
 
 CLASSES = ('protrusion', 'non-protrusion')
@@ -300,10 +299,17 @@ def test_clinical_report_on_a_pkl(tmp_path):
     assert result['missed_discs'] == 0 and result['false_alarms'] == 1
     assert result['auc'] == pytest.approx(0.75)
     assert len(result['threshold_sweep']['thresholds']) == 101
-    for png in ('roc.png', 'threshold_sweep.png'):
+    for png in ('roc.png', 'froc.png', 'threshold_sweep.png'):
         assert (out_dir / png).read_bytes()[:4] == b'\x89PNG'
     records = json.loads((out_dir / 'clinical_records.json').read_text())
     assert len(records['discs']) == 4
+    # img_1.png, img_2.png name no patient: images are resampled, with a note
+    assert records['bootstrap_unit'] == 'image'
+    assert result['bootstrap']['unit'] == 'image'
+    assert any('resamples images' in n for n in result['notes'])
+    lo, hi = result['auc_ci']
+    assert lo <= result['auc'] <= hi
+    assert result['froc']['num_images'] == 2
 
     # errors name the file / key
     for args, error, expected in [

@@ -1,7 +1,7 @@
-"""Per-disc clinical report (sensitivity, specificity, precision, F1, missed
-discs, false alarms, ROC/AUC) from a predictions pkl of tools/test.py --out."""
+"""Per-disc clinical report (sensitivity, specificity, precision, F1 with 95%
+intervals, missed discs, false alarms, ROC/AUC, FROC) from a predictions pkl
+of tools/test.py --out."""
 import argparse
-import json
 import os
 import os.path as osp
 import pickle
@@ -14,9 +14,11 @@ EPILOG = """examples:
       --ann-file spider_disc_test.json --positive-class disc --score-thr 0.3
 
 The pkl (mmdet DumpDetResults) holds predictions only; GT boxes come from the
-COCO json --ann-file (matched by image id, else by file name). Writes
-OUT_DIR/clinical.json, clinical_records.json, roc.png and
-threshold_sweep.png. Definitions: docs/clinical_metrics.md.
+COCO json --ann-file (matched by image id, else by file name). The patient of
+an image, which the F1 and AUC bootstrap resamples, is the json's
+images[].patient_id, else the part of the file name that --patient-id-pattern
+finds. Writes OUT_DIR/clinical.json, clinical_records.json, roc.png,
+froc.png and threshold_sweep.png. Definitions: docs/clinical_metrics.md.
 """
 
 
@@ -40,6 +42,15 @@ def parse_args(argv=None):
                         default='original',
                         help='coordinates of gt_instances stored in the pkl '
                         '(ignored with --ann-file)')
+    parser.add_argument('--num-bootstrap', type=int, default=1000,
+                        help='bootstrap resamples of the F1 / AUC intervals '
+                        '(1000; 0: none)')
+    parser.add_argument('--bootstrap-seed', type=int, default=0)
+    parser.add_argument('--patient-id-pattern', default=None,
+                        help='regex whose first group in the image file name '
+                        'is the patient id, for images without '
+                        'images[].patient_id (default: the part before the '
+                        'first underscore)')
     parser.add_argument('--out-dir', help='output folder (default: the '
                         "pkl's folder)")
     return parser.parse_args(argv)
@@ -71,13 +82,14 @@ def load_predictions(path):
 
 
 def load_coco_gt(ann_file, classes=None):
-    """(classes, {img_id: (bboxes, labels, ignored)}, {file name: img_id})
-    from a COCO json, labels as mmdet's CocoDataset assigns them (json
-    category order, restricted to ``classes``); iscrowd boxes are
-    ignored."""
+    """(classes, {img_id: (bboxes, labels, ignored)}, {file name: img_id},
+    {img_id: patient id}) from a COCO json, labels as mmdet's CocoDataset
+    assigns them (json category order, restricted to ``classes``); iscrowd
+    boxes are ignored."""
     import numpy as np
 
     from meddet_mm.datasets.coco_checks import load_coco_json
+    from meddet_mm.evaluation.functional import patient_ids_of_coco
     coco = load_coco_json(ann_file)
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(coco.get(key), list):
@@ -111,17 +123,19 @@ def load_coco_gt(ann_file, classes=None):
     gt = {k: (np.array(b, float).reshape(-1, 4), np.array(lb, int),
               np.array(ig, float).reshape(-1, 4))
           for k, (b, lb, ig) in gt.items()}
-    return names, gt, by_name
+    return names, gt, by_name, patient_ids_of_coco(coco)
 
 
 def collect_records(preds, pkl_path, ann_file=None, classes=None,
                     iou_thr=0.5, gt_coords='original'):
-    """(classes, discs, false_alarms) of all images."""
+    """(classes, discs, false_alarms, {img_id: patient id}) of all
+    images."""
     import numpy as np
 
-    from meddet_mm.evaluation.clinical_disc_metric import match_discs
+    from meddet_mm.evaluation.functional import match_discs
+    patient_ids = {}
     if ann_file:
-        names, gt, by_name = load_coco_gt(ann_file, classes)
+        names, gt, by_name, patient_ids = load_coco_gt(ann_file, classes)
     else:
         if 'gt_instances' not in preds[0] or 'bboxes' not in (
                 preds[0]['gt_instances'] or {}):
@@ -161,50 +175,60 @@ def collect_records(preds, pkl_path, ann_file=None, classes=None,
         d, f = match_discs(gt_bboxes, gt_labels, pred['bboxes'],
                            pred['scores'], pred['labels'], len(names),
                            iou_thr, ignored)
+        if gt is not None and key != img_id and key in patient_ids:
+            patient_ids.setdefault(img_id, patient_ids[key])
         info = dict(img_id=img_id, img_path=img_path)
         discs += [dict(info, **r) for r in d]
         false_alarms += [dict(info, **r) for r in f]
-    return names, discs, false_alarms
+    return names, discs, false_alarms, patient_ids
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from meddet_mm.evaluation.clinical_disc_metric import (
-        format_summary, json_safe, plot_roc, plot_threshold_sweep,
-        summarize_discs, threshold_sweep)
+    from meddet_mm.evaluation.functional import (
+        DEFAULT_PATIENT_ID_PATTERN, assign_units, dump_json, format_summary,
+        plot_froc, plot_roc, plot_threshold_sweep, summarize_discs,
+        threshold_sweep)
     preds = load_predictions(args.preds)
     if args.ann_file and not osp.isfile(args.ann_file):
         raise FileNotFoundError(f'annotation file not found: '
                                 f'{args.ann_file}')
-    classes, discs, false_alarms = collect_records(
+    classes, discs, false_alarms, patient_ids = collect_records(
         preds, args.preds, args.ann_file, args.classes, args.iou_thr,
         args.gt_coords)
+    images = [dict(img_id=p.get('img_id'), img_path=p.get('img_path'))
+              for p in preds]
+    unit, unit_notes = assign_units(
+        images + discs + false_alarms, patient_ids,
+        args.patient_id_pattern or DEFAULT_PATIENT_ID_PATTERN)
     summary = summarize_discs(discs, false_alarms, classes, args.score_thr,
-                              args.positive_class, args.iou_thr)
+                              args.positive_class, args.iou_thr,
+                              num_images=len(preds),
+                              num_bootstrap=args.num_bootstrap,
+                              bootstrap_seed=args.bootstrap_seed)
+    if args.num_bootstrap:
+        summary['notes'] += unit_notes
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.preds))
     os.makedirs(out_dir, exist_ok=True)
     print(f'{len(preds)} images, {args.preds}')
     print(format_summary(summary))
     sweep = threshold_sweep(discs, false_alarms, classes,
                             args.positive_class)
-    written = []
-    path = osp.join(out_dir, 'clinical.json')
-    with open(path, 'w') as f:
-        json.dump(json_safe(dict(summary, preds=args.preds,
-                                 ann_file=args.ann_file,
-                                 threshold_sweep=sweep)), f, indent=1)
-    written.append(path)
-    path = osp.join(out_dir, 'clinical_records.json')
-    with open(path, 'w') as f:
-        json.dump(json_safe(dict(classes=classes, iou_thr=args.iou_thr,
-                                 discs=discs, false_alarms=false_alarms)),
-                  f, indent=1)
-    written.append(path)
-    roc = plot_roc(summary, osp.join(out_dir, 'roc.png'))
-    if roc:
-        written.append(roc)
-    else:
-        print('no ROC curve: AUC is undefined (see the notes above)')
+    written = [
+        dump_json(dict(summary, preds=args.preds, ann_file=args.ann_file,
+                       threshold_sweep=sweep),
+                  osp.join(out_dir, 'clinical.json')),
+        dump_json(dict(classes=classes, iou_thr=args.iou_thr,
+                       bootstrap_unit=unit, discs=discs,
+                       false_alarms=false_alarms),
+                  osp.join(out_dir, 'clinical_records.json'))
+    ]
+    for name, plot in (('roc.png', plot_roc), ('froc.png', plot_froc)):
+        path = plot(summary, osp.join(out_dir, name))
+        if path:
+            written.append(path)
+        else:
+            print(f'no {name}: the curve is undefined (see the notes above)')
     written.append(plot_threshold_sweep(
         sweep, args.positive_class, osp.join(out_dir,
                                              'threshold_sweep.png')))
