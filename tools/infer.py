@@ -4,7 +4,9 @@
         [--score-thr 0.3] [--window auto] [--slice-index K] [--device cpu]
 
 INPUT is an image (PNG/JPEG/BMP/TIFF), a DICOM file, a NIfTI or MetaImage
-volume (the middle slice, or ``--slice-index``) or a folder of them. CONFIG is
+volume (the middle slice, or ``--slice-index``), a folder holding one sagittal
+DICOM series (its mid-sagittal slice along the slice normal, or
+``--slice-index``) or a folder of image files. CONFIG is
 the student config; CHECKPOINT can be a plain detector checkpoint or one made
 by tools/model_converters/export_student.py. For each input it writes
 ``DIR/<name>.png`` (boxes, labels, scores) and ``DIR/<name>.json``.
@@ -19,7 +21,7 @@ import meddet_mm  # noqa: F401  (registers our modules, compat shims)
 import numpy as np
 from mmengine.config import Config
 
-from meddet_mm.datasets.medical_io import read_medical_slice
+from meddet_mm.datasets.medical_io import dicom_series_in, read_medical_slice
 from meddet_mm.utils.tool_args import run_tool
 
 EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm',
@@ -27,11 +29,15 @@ EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm',
 
 
 def collect_inputs(path):
-    """Files to run on: ``path`` itself or the supported files in it."""
+    """Inputs to run on: ``path`` itself, the folder as one DICOM series
+    (a folder with a series of several files), or the supported files in
+    it."""
     if osp.isfile(path):
         return [path]
     if not osp.isdir(path):
         raise FileNotFoundError(f'input not found: {path}')
+    if any(len(files) > 1 for files in dicom_series_in(path).values()):
+        return [path]  # read_medical_slice picks the slice of the series
     files = sorted(
         osp.join(path, f) for f in os.listdir(path)
         if f.lower().endswith(EXTENSIONS))
@@ -42,7 +48,7 @@ def collect_inputs(path):
 
 
 def stem(path):
-    name = osp.basename(path)
+    name = osp.basename(osp.normpath(path))
     for ext in sorted(EXTENSIONS, key=len, reverse=True):
         if name.lower().endswith(ext):
             return name[:-len(ext)]

@@ -1,7 +1,16 @@
-"""Reading 2-D slices from DICOM, NIfTI, MetaImage and raster files, and
-intensity windowing (file window, fixed window, min-max, percentiles)."""
+"""Reading 2-D slices from DICOM files and series, NIfTI, MetaImage and raster
+files, and intensity windowing (file VOI LUT, fixed window, min-max,
+percentiles).
+
+The format libraries do the medical parts: pydicom's ``apply_modality_lut``
+(rescale or Modality LUT) and ``apply_voi_lut`` (window or VOI LUT), and
+nibabel's ``as_closest_canonical`` (RAS+ voxel order) before a NIfTI slice is
+taken. Slices are shown radiologically: a sagittal slice with superior at the
+top and anterior on the left, as the SPIDER export and the synthetic data.
+"""
+import os
 import os.path as osp
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -73,21 +82,22 @@ def _pick_slice(vol: np.ndarray, slice_index: Optional[int], axis: int,
     return np.take(vol, idx, axis=axis)
 
 
-def _first(value) -> Optional[float]:
-    """First number of a (possibly multi-valued) DICOM element."""
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except TypeError:  # pydicom MultiValue
-        return float(value[0]) if len(value) else None
+def _pydicom_luts():
+    """pydicom's ``apply_modality_lut`` and ``apply_voi_lut``."""
+    _import_optional('pydicom', 'pydicom')
+    try:  # pydicom >= 3
+        from pydicom.pixels import apply_modality_lut, apply_voi_lut
+    except ImportError:  # pydicom 2.x
+        from pydicom.pixel_data_handlers.util import (apply_modality_lut,
+                                                      apply_voi_lut)
+    return apply_modality_lut, apply_voi_lut
 
 
-def read_dicom(path: str, frame: Optional[int] = None
-               ) -> Tuple[np.ndarray, Optional[Tuple[float, float]]]:
+def read_dicom(path: str, frame: Optional[int] = None):
     """Read one DICOM frame in modality units.
 
-    Applies RescaleSlope / RescaleIntercept and inverts MONOCHROME1.
+    pydicom's ``apply_modality_lut`` applies RescaleSlope / RescaleIntercept
+    or the Modality LUT Sequence.
 
     Args:
         path (str): DICOM file.
@@ -95,61 +105,252 @@ def read_dicom(path: str, frame: Optional[int] = None
             when None.
 
     Returns:
-        tuple: float32 (H, W) array and the file's (WindowCenter,
-        WindowWidth), or None when absent.
+        tuple: float32 (H, W) array and the pydicom dataset (for its VOI LUT
+        and photometric interpretation, see :func:`dicom_to_unit`).
     """
     pydicom = _import_optional('pydicom', 'pydicom')
+    apply_modality_lut, _ = _pydicom_luts()
     try:
         ds = pydicom.dcmread(path)
         arr = ds.pixel_array
     except Exception as e:  # pydicom raises many error types
         raise MedicalImageReadError(
             f'Cannot read DICOM file {path}: {type(e).__name__}: {e}') from e
-    arr = arr.astype(np.float32)
     if int(getattr(ds, 'SamplesPerPixel', 1)) != 1:
         raise MedicalImageReadError(f'{path}: only greyscale DICOM is '
                                     f'supported')
     if int(getattr(ds, 'NumberOfFrames', 1) or 1) > 1:
         arr = _pick_slice(arr, frame, 0, path)
-    slope = float(getattr(ds, 'RescaleSlope', 1.0) or 1.0)
-    intercept = float(getattr(ds, 'RescaleIntercept', 0.0) or 0.0)
-    arr = arr * slope + intercept
+    return np.asarray(apply_modality_lut(arr, ds), dtype=np.float32), ds
+
+
+def has_voi_lut(ds) -> bool:
+    """Whether a DICOM dataset stores a window or a VOI LUT Sequence."""
+    return 'WindowCenter' in ds or 'VOILUTSequence' in ds
+
+
+def dicom_to_unit(arr: np.ndarray, ds, window: Window = 'auto',
+                  percentiles: Tuple[float, float] = (0.5, 99.5),
+                  path: str = '') -> np.ndarray:
+    """Display a DICOM frame in modality units as a [0, 1] image.
+
+    With ``window`` 'auto' or 'file' and a file that stores a VOI LUT
+    (WindowCenter / WindowWidth with its VOILUTFunction, or a VOI LUT
+    Sequence), pydicom's ``apply_voi_lut`` maps the values and its output
+    range becomes [0, 1]. Otherwise :func:`apply_window` does ('auto'
+    without a VOI LUT is min-max). MONOCHROME1 is inverted last, so a
+    window is always given in modality units.
+
+    Args:
+        arr (np.ndarray): Output of :func:`read_dicom`.
+        ds: Its pydicom dataset.
+        window (str | Sequence[float]): See :func:`apply_window`.
+        percentiles (tuple[float, float]): For ``window='percentile'``.
+        path (str): File name for error messages.
+
+    Returns:
+        np.ndarray: float32 image in [0, 1].
+    """
+    if isinstance(window, str) and window in ('auto', 'file'):
+        if has_voi_lut(ds):
+            _, apply_voi_lut = _pydicom_luts()
+            # the VOI output range: the images of values far below / above
+            ends = np.array([-2.**31, 2.**31 - 1])
+            if 'VOILUTSequence' in ds:  # a LUT is indexed by integers
+                arr = np.rint(arr).astype(np.int64)
+                ends = ends.astype(np.int64)
+            out = np.asarray(apply_voi_lut(arr, ds), dtype=np.float64)
+            ends = np.asarray(apply_voi_lut(ends, ds), dtype=np.float64)
+            low, high = float(ends.min()), float(ends.max())
+            img = (np.zeros_like(out) if high <= low else np.clip(
+                (out - low) / (high - low), 0., 1.)).astype(np.float32)
+        elif window == 'file':
+            raise ValueError(f'{path}: window="file" but the file stores no '
+                             'WindowCenter/WindowWidth or VOI LUT Sequence')
+        else:
+            img = apply_window(arr, 'minmax')
+    else:
+        img = apply_window(arr, window, percentiles)
     if getattr(ds, 'PhotometricInterpretation', '') == 'MONOCHROME1':
-        arr = arr.max() + arr.min() - arr
-    center = _first(getattr(ds, 'WindowCenter', None))
-    width = _first(getattr(ds, 'WindowWidth', None))
-    window = (center, width) if center is not None and width else None
-    return arr, window
+        img = 1. - img
+    return img
 
 
-def read_nifti(path: str, slice_index: Optional[int] = None,
-               slice_axis: int = 2, display: bool = True) -> np.ndarray:
-    """Read a 2-D NIfTI image or one slice of a 3-D volume.
+def canonical_nifti(path: str):
+    """A NIfTI file as a 3-D float32 volume in RAS+ voxel order.
+
+    nibabel's ``as_closest_canonical`` reorders and flips the voxel axes so
+    that axis 0 runs to the patient's right, axis 1 to anterior and axis 2
+    to superior, whatever the file's affine. A 2-D image gets a third axis
+    of size 1 first; trailing axes of size 1 are dropped.
 
     Args:
         path (str): .nii or .nii.gz file.
-        slice_index (int, optional): Slice of a 3-D volume; the middle one
-            when None.
-        slice_axis (int): Axis of the volume that indexes slices.
-            Defaults to 2.
-        display (bool): Return the slice transposed and flipped up-down
-            (rows = second voxel axis, top = its high end), which shows a
-            RAS-oriented slice the usual way. Defaults to True.
 
     Returns:
-        np.ndarray: float32 (H, W) array (scl_slope / scl_inter applied).
+        np.ndarray: float32 (X, Y, Z) volume, scl_slope / scl_inter applied.
     """
     nib = _import_optional('nibabel', 'nibabel')
     try:
-        vol = np.asanyarray(nib.load(path).dataobj).astype(np.float32)
+        img = nib.load(path)
+        data = np.asanyarray(img.dataobj).astype(np.float32)
     except Exception as e:
         raise MedicalImageReadError(
             f'Cannot read NIfTI file {path}: {type(e).__name__}: {e}') from e
-    vol = np.squeeze(vol)
+    while data.ndim > 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    if data.ndim == 2:
+        data = data[..., None]
+    if data.ndim != 3:
+        raise MedicalImageReadError(
+            f'{path}: expected a 2-D or 3-D NIfTI image, got shape '
+            f'{data.shape}')
+    canonical = nib.as_closest_canonical(nib.Nifti1Image(data, img.affine))
+    return np.asanyarray(canonical.dataobj).astype(np.float32)
+
+
+def read_nifti(path: str, slice_index: Optional[int] = None,
+               slice_axis: Optional[int] = None) -> np.ndarray:
+    """Read a 2-D NIfTI image or one slice of a 3-D volume, oriented by its
+    affine.
+
+    After :func:`canonical_nifti` (RAS+), a slice across axis 0 is sagittal,
+    across 1 coronal and across 2 axial. A 2-D image is the slice across its
+    axis of size 1. The slice is shown radiologically: rows run superior to
+    inferior (anterior to posterior for an axial slice) and columns
+    anterior to posterior on a sagittal slice, patient's right to left
+    otherwise.
+
+    Args:
+        path (str): .nii or .nii.gz file.
+        slice_index (int, optional): Slice of a 3-D volume, in RAS+ order
+            along ``slice_axis``; the middle one when None.
+        slice_axis (int, optional): RAS+ axis across which to slice; the
+            axis of size 1 of a 2-D image, else 0 (sagittal) when None.
+
+    Returns:
+        np.ndarray: float32 (H, W) array.
+    """
+    vol = canonical_nifti(path)
+    flat = [a for a in range(3) if vol.shape[a] == 1]
+    if slice_axis is None:
+        slice_axis = flat[0] if flat else 0
+    if slice_axis not in (0, 1, 2):
+        raise ValueError(f'{path}: slice_axis must be 0 (sagittal), 1 '
+                         f'(coronal) or 2 (axial), got {slice_axis}')
     img = _pick_slice(vol, slice_index, slice_axis, path)
-    if display:
-        img = np.flipud(img.T)
-    return np.ascontiguousarray(img)
+    # remaining RAS axes (a, b) with a < b: rows = b high to low, columns =
+    # a high to low (anterior / patient's right on the left)
+    return np.ascontiguousarray(img.T[::-1, ::-1])
+
+
+def _dicom_headers(paths: Sequence[str]):
+    pydicom = _import_optional('pydicom', 'pydicom')
+    headers = []
+    for path in paths:
+        try:
+            headers.append(pydicom.dcmread(path, stop_before_pixels=True))
+        except Exception as e:
+            raise MedicalImageReadError(
+                f'Cannot read DICOM file {path}: {type(e).__name__}: '
+                f'{e}') from e
+    return headers
+
+
+def is_dicom_file(path: str) -> bool:
+    """A DICOM file by extension, or by the ``DICM`` marker at byte 128."""
+    return osp.isfile(path) and image_format(path) == 'dicom'
+
+
+def dicom_series_in(folder: str) -> Dict[str, List[str]]:
+    """The DICOM files directly in ``folder``, grouped by
+    SeriesInstanceUID (files without one form the series '')."""
+    files = sorted(osp.join(folder, name) for name in os.listdir(folder))
+    files = [f for f in files if is_dicom_file(f)]
+    series: Dict[str, List[str]] = {}
+    for path, ds in zip(files, _dicom_headers(files)):
+        series.setdefault(str(getattr(ds, 'SeriesInstanceUID', '')),
+                          []).append(path)
+    return series
+
+
+def sort_dicom_series(paths: Sequence[str], source: str = ''
+                      ) -> Tuple[List[str], Optional[np.ndarray]]:
+    """Order the files of one series along their slice normal.
+
+    The normal is the cross product of ImageOrientationPatient's row and
+    column directions, and a file's position is ImagePositionPatient
+    projected on it. Files without these are ordered by InstanceNumber.
+
+    Args:
+        paths (Sequence[str]): Files of one series.
+        source (str): Folder name for error messages.
+
+    Returns:
+        tuple[list[str], np.ndarray | None]: The ordered files and the
+        slice normal (patient LPS coordinates), None when unknown.
+    """
+    headers = _dicom_headers(paths)
+    geometry = all(
+        getattr(ds, 'ImagePositionPatient', None) is not None
+        and getattr(ds, 'ImageOrientationPatient', None) is not None
+        for ds in headers)
+    if geometry:
+        iop = np.asarray(headers[0].ImageOrientationPatient, np.float64)
+        normal = np.cross(iop[:3], iop[3:])
+        keys = [float(np.dot(normal, np.asarray(ds.ImagePositionPatient,
+                                                np.float64)))
+                for ds in headers]
+    else:
+        normal = None
+        missing = [p for p, ds in zip(paths, headers)
+                   if getattr(ds, 'InstanceNumber', None) is None]
+        if missing:
+            raise MedicalImageReadError(
+                f'{source}: cannot order the series: {missing[0]} has '
+                'neither ImagePositionPatient + ImageOrientationPatient nor '
+                'InstanceNumber')
+        keys = [float(ds.InstanceNumber) for ds in headers]
+    order = sorted(range(len(paths)), key=lambda i: (keys[i], paths[i]))
+    return [paths[i] for i in order], normal
+
+
+def dicom_series_slice(folder: str, slice_index: Optional[int] = None
+                       ) -> Tuple[str, int, int]:
+    """The file of a sagittal DICOM series folder to read: the mid-sagittal
+    slice, or ``slice_index`` in the order along the slice normal.
+
+    Args:
+        folder (str): Folder holding the files of one series.
+        slice_index (int, optional): Position in the ordered series; the
+            middle one when None.
+
+    Returns:
+        tuple[str, int, int]: The file, its index and the series length.
+    """
+    series = dicom_series_in(folder)
+    if not series:
+        raise FileNotFoundError(f'no DICOM files in {folder}')
+    if len(series) > 1:
+        listing = ', '.join(f'{uid or "(no UID)"}: {len(files)} files'
+                            for uid, files in sorted(series.items()))
+        raise MedicalImageReadError(
+            f'{folder} holds {len(series)} DICOM series ({listing}); put '
+            'each series in its own folder')
+    files, normal = sort_dicom_series(next(iter(series.values())), folder)
+    if normal is not None and int(np.argmax(np.abs(normal))) != 0:
+        plane = 'coronal' if int(np.argmax(np.abs(normal))) == 1 else 'axial'
+        raise MedicalImageReadError(
+            f'{folder}: the series is {plane} (slice normal '
+            f'{np.round(normal, 3).tolist()} in patient LPS), not sagittal; '
+            'pass a sagittal series or a single file of it')
+    n = len(files)
+    index = n // 2 if slice_index is None else int(slice_index)
+    if not -n <= index < n:
+        raise MedicalImageReadError(
+            f'{folder}: slice_index {index} out of range for a series of '
+            f'{n} files')
+    return files[index], index % n, n
 
 
 def read_metaimage_slice(path: str, slice_index: Optional[int] = None,
@@ -226,34 +427,41 @@ def read_medical_slice(path: str,
                        percentiles: Tuple[float, float] = (0.5, 99.5),
                        slice_index: Optional[int] = None,
                        slice_axis: Optional[int] = None) -> np.ndarray:
-    """Read any supported file as a 2-D float32 image in [0, 1].
+    """Read any supported file, or a DICOM series folder, as a 2-D float32
+    image in [0, 1].
 
     8-bit raster files are divided by 255 (no windowing) unless ``window`` is
     an explicit (center, width) in 0-255 units; 16-bit raster files and all
     medical formats are windowed.
 
     Args:
-        path (str): Image path.
-        window (str | Sequence[float]): See :func:`apply_window`.
+        path (str): Image path, or a folder with the files of one sagittal
+            DICOM series.
+        window (str | Sequence[float]): See :func:`apply_window`; 'auto'
+            uses a DICOM file's own VOI LUT (:func:`dicom_to_unit`).
             Defaults to 'auto'.
         percentiles (tuple[float, float]): For ``window='percentile'``.
-        slice_index (int, optional): Slice / frame of a 3-D file; middle
-            when None.
-        slice_axis (int, optional): Slice axis of a 3-D file; defaults to 2
-            for NIfTI (voxel order) and 0 for MetaImage (numpy order).
+        slice_index (int, optional): Slice / frame of a 3-D file, or file of
+            a series (ordered along the slice normal); middle when None.
+        slice_axis (int, optional): Slice axis of a 3-D file: the RAS+ axis
+            for NIfTI (default 0, sagittal; see :func:`read_nifti`), the
+            numpy axis for MetaImage (default 0).
 
     Returns:
         np.ndarray: float32 (H, W) image in [0, 1].
     """
+    if osp.isdir(path):
+        file, _, _ = dicom_series_slice(path, slice_index)
+        arr, ds = read_dicom(file)
+        return dicom_to_unit(arr, ds, window, percentiles, file)
     if not osp.isfile(path):
         raise FileNotFoundError(f'Image file not found: {path}')
     fmt = image_format(path)
-    file_window = None
     if fmt == 'dicom':
-        img, file_window = read_dicom(path, slice_index)
-    elif fmt == 'nifti':
-        img = read_nifti(path, slice_index,
-                         2 if slice_axis is None else slice_axis)
+        arr, ds = read_dicom(path, slice_index)
+        return dicom_to_unit(arr, ds, window, percentiles, path)
+    if fmt == 'nifti':
+        img = read_nifti(path, slice_index, slice_axis)
     elif fmt == 'metaimage':
         img = read_metaimage_slice(path, slice_index,
                                    0 if slice_axis is None else slice_axis)
@@ -267,6 +475,6 @@ def read_medical_slice(path: str,
                 window in ('auto', 'file'):
             return raw.astype(np.float32) / 255.
         img = raw.astype(np.float32)
-        if window == 'file':
-            window = 'minmax'
-    return apply_window(img, window, percentiles, file_window)
+    if isinstance(window, str) and window in ('auto', 'file'):
+        window = 'minmax'  # no file window outside DICOM
+    return apply_window(img, window, percentiles)

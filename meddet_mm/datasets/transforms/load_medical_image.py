@@ -17,10 +17,12 @@ class LoadMedicalImageFromFile(BaseTransform):
     The format follows the file name: DICOM (``.dcm``/``.dicom``/``.ima`` or
     the ``DICM`` magic; needs ``pydicom``), NIfTI (``.nii``/``.nii.gz``;
     needs ``nibabel``), MetaImage (``.mha``/``.mhd``), else PNG/JPEG/BMP/TIFF
-    through OpenCV. DICOM RescaleSlope/RescaleIntercept are applied and
-    MONOCHROME1 is inverted. Intensities are mapped to 0-255 by ``window``;
-    8-bit raster files are kept as they are unless an explicit
-    (center, width) window is given.
+    through OpenCV, or a folder holding one sagittal DICOM series. DICOM
+    goes through pydicom's modality and VOI LUTs (MONOCHROME1 inverted);
+    NIfTI is reoriented to RAS+ first (see
+    :func:`~meddet_mm.datasets.medical_io.read_nifti`). Intensities are
+    mapped to 0-255 by ``window``; 8-bit raster files are kept as they are
+    unless an explicit (center, width) window is given.
 
     Required keys: ``img_path``. Modified keys: ``img``, ``img_shape``,
     ``ori_shape`` (as mmcv's ``LoadImageFromFile``).
@@ -31,15 +33,18 @@ class LoadMedicalImageFromFile(BaseTransform):
         color_type (str): 'color' gives (H, W, 3) with the grey image in all
             channels; 'grayscale' or 'unchanged' give (H, W).
             Defaults to 'color'.
-        window (str | Sequence[float]): 'auto' (DICOM WindowCenter/Width when
-            present, else min-max), 'file', 'minmax', 'percentile' or an
-            explicit (center, width) in file units. Defaults to 'auto'.
+        window (str | Sequence[float]): 'auto' (a DICOM file's window or
+            VOI LUT when present, else min-max), 'file', 'minmax',
+            'percentile' or an explicit (center, width) in file units.
+            Defaults to 'auto'.
         percentiles (Sequence[float]): Percentiles for
             ``window='percentile'``. Defaults to (0.5, 99.5).
-        slice_index (int, optional): Slice of a 3-D NIfTI/MetaImage volume or
-            frame of a multi-frame DICOM; the middle one when None.
-        slice_axis (int, optional): Slice axis of a 3-D volume; 2 (voxel
-            order) for NIfTI and 0 (numpy order) for MetaImage when None.
+        slice_index (int, optional): Slice of a 3-D NIfTI/MetaImage volume,
+            frame of a multi-frame DICOM or file of a DICOM series; the
+            middle one when None.
+        slice_axis (int, optional): Slice axis of a 3-D volume: the RAS+
+            axis for NIfTI (0 sagittal, the default) and the numpy axis
+            (default 0) for MetaImage.
         ignore_empty (bool): Return None instead of raising when the file is
             missing or unreadable. Defaults to False.
         backend_args (dict, optional): mmengine file backend arguments; a
