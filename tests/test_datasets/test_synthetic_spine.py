@@ -1,5 +1,7 @@
 """SyntheticSpineGenerator: determinism, box validity, and that protrusions
 differ from normal discs in geometry and in the image."""
+import json
+import os.path as osp
 import time
 
 import numpy as np
@@ -79,23 +81,24 @@ def test_protrusion_visible_in_image(gen):
     for i in range(10):
         scene = gen.sample_scene(i)
         img = gen.render(scene, i).astype(np.float32)
-        line = scene['line']
-        for d in scene['discs']:
-            if not d['labelled']:
+        line = scene.centerline
+        for d in scene.discs:
+            if not d.labelled:
                 continue
             # strip 1.0 .. 2.0 px behind the vertebral line at the disc
-            v = np.linspace(-0.3, 0.3, 5) * d['b']
-            u = np.full_like(v, scene['av0'] + 1.5)
-            if d['hernia'] is not None:
-                v = v * 0 + np.clip(d['hernia'][1].mean(), -d['b'], d['b'])
-            pts = line.to_image(d['s'], u, v)
+            v = np.linspace(-0.3, 0.3, 5) * d.half_height
+            u = np.full_like(v, scene.body_half_depth + 1.5)
+            if d.hernia is not None:
+                v = v * 0 + np.clip(d.hernia[1].mean(), -d.half_height,
+                                    d.half_height)
+            pts = line.to_image(d.s, u, v)
             xs = np.clip(pts[:, 0].astype(int), 0, img.shape[1] - 1)
             ys = np.clip(pts[:, 1].astype(int), 0, img.shape[0] - 1)
-            canal = line.to_image(d['s'], np.array(
-                [scene['av0'] + scene['canal_gap'] + 0.7 * scene[
-                    'canal_width']]), np.array([0.]))[0]
+            canal = line.to_image(d.s, np.array(
+                [scene.body_half_depth + scene.canal_gap +
+                 0.7 * scene.canal_width]), np.array([0.]))[0]
             ref = img[int(canal[1]), int(canal[0])] + 1.
-            (prot if d['protrusion'] else normal).append(
+            (prot if d.protrusion else normal).append(
                 img[ys, xs].mean() / ref)
     assert len(prot) > 5 and len(normal) > 5
     assert np.median(prot) < 0.8 * np.median(normal)
@@ -110,6 +113,43 @@ def test_one_class_and_size_options():
         generator_from_cfg(dict(img_size=(1, 1)), (320, 256))
     with pytest.raises(ValueError, match='normal_extent'):
         SyntheticSpineGenerator(normal_extent=3., protrusion_depth=(2., 4.))
+
+
+def test_output_unchanged_by_the_scene_render_split():
+    """Images and boxes recorded from the generator before it was split into
+    synthetic_scene.py and synthetic_render.py (tests/assets); equal here, and
+    within OpenCV rounding on other CPUs."""
+    root = osp.join(osp.dirname(osp.dirname(__file__)), 'assets')
+    images = np.load(osp.join(root, 'synthetic_spine_reference.npz'))
+    with open(osp.join(root, 'synthetic_spine_reference.json')) as f:
+        annotations = json.load(f)
+    cases = dict(s7_128x96=((128, 96), 7), s35_96x80=((96, 80), [3, 5]))
+    for name, (size, seed) in cases.items():
+        img, anns = SyntheticSpineGenerator(img_size=size).generate(seed)
+        ref = images[name]
+        assert img.shape == ref.shape
+        diff = np.abs(img.astype(int) - ref.astype(int))
+        assert diff.max() <= 2 and (diff > 0).mean() < 0.01, name
+        assert len(anns) == len(annotations[name])
+        for a, r in zip(anns, annotations[name]):
+            assert a['bbox'] == pytest.approx(r['bbox'], abs=1e-3)
+            assert (a['protrusion'], a['kind'], a['level']) == (
+                r['protrusion'], r['kind'], r['level'])
+
+
+def test_scene_is_described_by_dataclasses(gen):
+    import dataclasses
+
+    from meddet_mm.datasets.synthetic_scene import Disc, SpineScene
+    scene = gen.sample_scene(3)
+    assert isinstance(scene, SpineScene)
+    assert all(isinstance(d, Disc) for d in scene.discs)
+    names = {f.name for f in dataclasses.fields(SpineScene)}
+    assert {'centerline', 'body_half_depth', 'vertebrae', 'tissue'} <= names
+    # rendering does not change the scene: same boxes after drawing
+    before = [d.bbox for d in scene.discs]
+    gen.render(scene, 3)
+    assert [d.bbox for d in scene.discs] == before
 
 
 def test_generation_speed(gen):
