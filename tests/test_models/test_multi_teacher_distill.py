@@ -78,7 +78,15 @@ def test_three_train_steps_update_the_right_parts():
         log_vars = model.train_step(demo_batch(seed=step), optim)
         assert all(torch.isfinite(v).all() for v in log_vars.values())
     assert {'student.loss_cls', 'distill.loss_dist', 'distill.loss_adv',
-            'disc.loss_real', 'disc.loss_fake'} <= set(log_vars)
+            'distill.loss_fuse', 'distill.fused_spatial_ratio',
+            'distill.generated_spatial_ratio', 'disc.loss_real',
+            'disc.loss_fake'} <= set(log_vars)
+    # the diagnostics are logged, not optimised: 'loss' is the student
+    # side's total (D's losses are logged apart)
+    losses = sum(v for k, v in log_vars.items()
+                 if 'loss' in k and k != 'loss' and not k.startswith('disc'))
+    assert torch.isclose(log_vars['loss'], losses, rtol=1e-4)
+    assert 0 < log_vars['distill.fused_spatial_ratio'] < 2
     assert not model.teachers.training
     assert all(not p.requires_grad for p in model.teachers.parameters())
     assert not changed(before['teachers'], model.teachers)

@@ -96,8 +96,10 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
     One ``train_step``:
       1. teachers (eval, ``no_grad``) give their recorded maps;
       2. student loss forward records its maps, distiller fuses and
-         generates; L = sigma*L_det + tau*L_dist + (1-sigma-tau)*L_adv(G) is
-         back-propagated into student and distiller (D is frozen here);
+         generates; L = sigma*L_det + tau*L_dist + (1-sigma-tau)*L_adv(G)
+         (+ the learned fuser's own ``loss_fuse``) is back-propagated into
+         student and distiller (D is frozen here). The fused teacher maps
+         are a detached target of L_dist and L_adv;
       3. D is updated on fused teacher maps (real) vs generated maps (fake),
          both detached.
 
@@ -438,6 +440,8 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         student_feats = self.student_recorder.get_record_data()
         with self._distill_autocast(inputs):
             maps = self.distiller(student_feats, teacher_feats)
+            loss_fuse = self.distiller.fuse_losses(teacher_feats,
+                                                   maps['fused_live'])
         maps = {k: [m.float() for m in v] for k, v in maps.items()}
 
         losses = {
@@ -448,6 +452,12 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             self.distill_loss(g, t)
             for g, t in zip(maps['generated'], maps['fused']))
         losses['distill.loss_dist'] = self.tau * dist
+        if loss_fuse is not None:  # the learned fuser's own objective
+            losses['distill.loss_fuse'] = loss_fuse.float()
+        # collapse diagnostic (logged, no gradient; 'loss' not in the key)
+        for key, value in self.distiller.spatial_ratios(teacher_feats,
+                                                        maps).items():
+            losses[f'distill.{key}'] = value
         for name, loss_fn in self.extra_distill_losses.items():
             losses[f'distill.loss_{name}'] = sum(
                 loss_fn(g, t, data_samples)
@@ -507,6 +517,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                 d_losses = self.discriminator_losses(maps)
                 d_loss, d_log_vars = self.parse_losses(d_losses)
             d_wrapper.update_params(d_loss)
+            d_log_vars.pop('loss')  # 'loss' stays the student side's total
             log_vars.update(d_log_vars)
         return log_vars
 

@@ -2,6 +2,11 @@
 
 Per pyramid level i: T_i = Fuse_i(teacher maps) (LWFF), S'_i = G(AFA_i(S_i));
 the algorithm then applies L_dist(S'_i, T_i) and the AATM adversarial loss.
+
+T_i is a target: the student side (L_dist, the extra distill losses, D)
+sees it detached. A learned fuser is trained by its own objective instead,
+``loss_fuse``: the fused map must reconstruct every teacher's map through a
+1x1 decoder per teacher (see docs/design.md, "Fusion objective").
 """
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -11,6 +16,7 @@ from mmengine.model import BaseModule
 from mmrazor.registry import MODELS
 
 from ..connectors.afa_connector import resize_to
+from ..losses.feature_distill_loss import standardize
 
 
 def build_razor_module(cfg: dict, **kwargs) -> nn.Module:
@@ -52,6 +58,19 @@ class MedDetDistiller(BaseModule):
         generator (dict | None): AATM generator config without channel args.
             None means identity (no AATM).
         share_generator (bool): One G for all levels (default) or one each.
+        detach_target (bool): Return the fused teacher maps detached
+            (default), so that no loss of the student side can move them.
+            False restores the v1 wiring, where the learned fuser was
+            trained by L_dist alone and could collapse to a per-channel
+            constant; keep it only to reproduce v1 results.
+        fuse_loss (dict | None): Objective of a learned fuser (one with
+            parameters), a loss called as ``loss(decoded, teacher_map)``:
+            per level and teacher, a 1x1 decoder maps the fused map back to
+            the teacher's channels and the loss compares it with the
+            teacher's own map (resized to the student level). Defaults to
+            standardised MSE. None disables it (the fuser then only learns
+            if ``detach_target=False``). Parameter-free fusers (sum, mean)
+            get no decoders and no ``loss_fuse``.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -65,6 +84,9 @@ class MedDetDistiller(BaseModule):
                  fuser: Optional[dict] = dict(type='LWFFFuser'),
                  generator: Optional[dict] = dict(type='AATMGenerator'),
                  share_generator: bool = True,
+                 detach_target: bool = True,
+                 fuse_loss: Optional[dict] = dict(
+                     type='FeatureDistillMSELoss'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_levels < 1:
@@ -125,6 +147,19 @@ class MedDetDistiller(BaseModule):
             n_gen = 1 if share_generator else num_levels
             self.generators = nn.ModuleList(
                 build_razor_module(gen_cfg) for _ in range(n_gen))
+        self.detach_target = detach_target
+        # the fuser's own objective: reconstruct each teacher from T_i
+        learned_fuser = any(True for _ in self.fusers.parameters())
+        if fuse_loss is not None and learned_fuser:
+            self.fuse_loss = build_razor_module(fuse_loss)
+            self.fuse_decoders = nn.ModuleList(
+                nn.ModuleDict({
+                    name: nn.Conv2d(distill_channels, ch, 1)
+                    for name, ch in self.teacher_channels.items()
+                }) for _ in range(num_levels))
+        else:
+            self.fuse_loss = None
+            self.fuse_decoders = None
 
     def check_levels(self, feats: Sequence[torch.Tensor], who: str) -> None:
         """Raise if ``feats`` is not a sequence of ``num_levels`` maps."""
@@ -172,11 +207,76 @@ class MedDetDistiller(BaseModule):
 
     def forward(self, student_feats: Sequence[torch.Tensor],
                 teacher_feats: Dict[str, Sequence[torch.Tensor]]) -> dict:
-        """Return ``dict(fused=[T_i], generated=[G(align(S_i))])``."""
+        """Return ``dict(fused=[T_i], generated=[G(align(S_i))],
+        fused_live=[T_i before detaching])``.
+
+        ``fused`` is what the student side is trained against (detached
+        unless ``detach_target=False``); ``fused_live`` keeps the graph into
+        the fuser, for :meth:`fuse_losses`.
+        """
         self.check_levels(student_feats, 'student')
         for name, feats in teacher_feats.items():
             self.check_levels(feats, f'teacher {name!r}')
         sizes = [f.shape[-2:] for f in student_feats]
-        fused = self.fuse_teachers(teacher_feats, sizes)
+        fused_live = self.fuse_teachers(teacher_feats, sizes)
+        fused = [f.detach() for f in fused_live] \
+            if self.detach_target else fused_live
         generated = self.generate(student_feats, fused)
-        return dict(fused=fused, generated=generated)
+        return dict(fused=fused, generated=generated, fused_live=fused_live)
+
+    def teacher_targets(self, teacher_feats: Dict[str,
+                                                  Sequence[torch.Tensor]],
+                        lvl: int, size: Sequence[int]) -> Dict[str,
+                                                               torch.Tensor]:
+        """Each teacher's own map of level ``lvl`` at the student's size."""
+        return {name: resize_to(teacher_feats[name][lvl], size)
+                for name in self.teacher_names}
+
+    def fuse_losses(self, teacher_feats: Dict[str, Sequence[torch.Tensor]],
+                    fused_live: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The learned fuser's objective: every teacher map is decoded back
+        from T_i (1x1 conv each); mean over teachers, summed over levels.
+        None when the fuser has no parameters or ``fuse_loss=None``."""
+        if self.fuse_loss is None:
+            return None
+        total = 0.
+        for lvl, fused in enumerate(fused_live):
+            targets = self.teacher_targets(teacher_feats, lvl,
+                                           fused.shape[-2:])
+            decoders = self.fuse_decoders[lvl]
+            total = total + sum(
+                self.fuse_loss(decoders[name](fused).float(),
+                               target.float())
+                for name, target in targets.items()) / len(targets)
+        return total
+
+    @torch.no_grad()
+    def spatial_ratios(self, teacher_feats: Dict[str,
+                                                 Sequence[torch.Tensor]],
+                       maps: dict) -> Dict[str, torch.Tensor]:
+        """Collapse diagnostic: the spatially varying share of the fused
+        (and generated) maps' standardised variance, divided by the same
+        share in the teachers' own maps; mean over levels. 1: as
+        informative as the teachers; 0: a per-channel constant."""
+        fused_r, gen_r = [], []
+        for lvl, (fused, gen) in enumerate(zip(maps['fused'],
+                                               maps['generated'])):
+            targets = self.teacher_targets(teacher_feats, lvl,
+                                           fused.shape[-2:])
+            ref = torch.stack([spatial_share(t) for t in targets.values()
+                               ]).mean().clamp_min(1e-6)
+            fused_r.append(spatial_share(fused) / ref)
+            gen_r.append(spatial_share(gen) / ref)
+        return dict(fused_spatial_ratio=torch.stack(fused_r).mean(),
+                    generated_spatial_ratio=torch.stack(gen_r).mean())
+
+
+def spatial_share(feat: torch.Tensor) -> torch.Tensor:
+    """Share of a per-sample standardised (N, C, H, W) map's variance that
+    varies over space (1 - the share of the per-channel means); mean over
+    the batch. A map that is constant over space in every channel gives 0.
+    """
+    z = standardize(feat.float(), 'sample')
+    total = z.pow(2).mean(dim=(1, 2, 3))  # 1 unless the map is all constant
+    within = z.var(dim=(2, 3), unbiased=False).mean(dim=1)
+    return (within / total.clamp_min(1e-12)).mean()
