@@ -59,6 +59,11 @@ class BaseNmODE(BaseModule):
             None or their own channel count.
         zero_init_residual (bool): Zero the projection in ``'residual'`` mode
             so the block starts as the identity. Defaults to True.
+        recompute (bool): In training, keep only gamma for backward and run
+            the solver again during backward (``torch.utils.checkpoint``).
+            The unrolled fixed-step solver otherwise keeps two state-sized
+            tensors per right-hand-side evaluation (24 for RK4 with 3
+            steps, docs/deployment.md). Defaults to False.
         init_cfg (dict or list[dict], optional): Initialization config.
             Defaults to Kaiming (fan_in, linear gain) on the convs.
     """
@@ -77,6 +82,7 @@ class BaseNmODE(BaseModule):
                  output: str = 'state',
                  out_channels: Optional[int] = None,
                  zero_init_residual: bool = True,
+                 recompute: bool = False,
                  init_cfg: MultiConfig = DEFAULT_INIT_CFG) -> None:
         super().__init__(init_cfg=copy.deepcopy(init_cfg))
         channels = in_channels if channels is None else channels
@@ -91,6 +97,7 @@ class BaseNmODE(BaseModule):
         self.atol = atol
         self.output = output
         self.zero_init_residual = zero_init_residual
+        self.recompute = bool(recompute)
         self._odeint = self._load_odeint() if solver == 'dopri5' else None
 
         # plain conv (+ norm), not ConvModule, whose own init_weights would
@@ -218,7 +225,12 @@ class BaseNmODE(BaseModule):
 
     def forward(self, x: Tensor) -> Tensor:
         """Map ``x`` (N, in_channels, H, W) to gamma, solve, shape output."""
-        y = self.solve(self.gamma(x))
+        gamma = self.gamma(x)
+        if self.recompute and self.training and gamma.requires_grad:
+            from torch.utils.checkpoint import checkpoint
+            y = checkpoint(self.solve, gamma, use_reentrant=False)
+        else:
+            y = self.solve(gamma)
         if self.output == 'state':
             return y
         if self.output == 'proj':
@@ -227,7 +239,8 @@ class BaseNmODE(BaseModule):
 
     def extra_repr(self) -> str:
         return (f'solver={self.solver}, num_steps={self.num_steps}, '
-                f't_end={self.t_end}, output={self.output}')
+                f't_end={self.t_end}, output={self.output}' +
+                (', recompute=True' if self.recompute else ''))
 
 
 @MODELS.register_module()
@@ -249,6 +262,70 @@ class NmODE2(BaseNmODE):
         """
         inner = torch.cos(2 * (y + gamma))
         return 0.5 - y - 0.5 * torch.cos(2 * y + 1 + inner)
+
+    def solve(self, gamma: Tensor) -> Tensor:
+        """Fixed-step solve in the shifted state ``w = 2y + 1``.
+
+        With ``g = 2 gamma - 1`` the ODE becomes
+        ``dw/dt = 2 - w - cos(w + cos(w + g))``, ``w(0) = 1``, and
+        ``y = (w - 1) / 2``. Euler and RK4 commute with this affine change
+        of variables, so the result is :meth:`BaseNmODE.solve`'s up to
+        rounding (< 1e-6), with 6 elementwise ops per right-hand side
+        instead of 10. Without autograd (inference) the steps run in place
+        in five preallocated buffers. ``'dopri5'`` uses the generic solver.
+        """
+        if self.solver not in FIXED_STEP_SOLVERS:
+            return super().solve(gamma)
+        g = 2 * gamma - 1
+        if torch.is_grad_enabled() and g.requires_grad or \
+                torch.onnx.is_in_onnx_export() or \
+                torch.jit.is_tracing() or torch.jit.is_scripting():
+            return 0.5 * (self._solve_shifted(g) - 1)
+        return self._solve_shifted_inplace(g).sub_(1).mul_(0.5)
+
+    def _solve_shifted(self, g: Tensor) -> Tensor:
+        """``w(t_end)`` with out-of-place ops (autograd, export)."""
+        h = self.t_end / self.num_steps
+
+        def rhs(w):
+            return 2 - w - torch.cos(w + torch.cos(w + g))
+
+        w = torch.ones_like(g)
+        for _ in range(self.num_steps):
+            if self.solver == 'euler':
+                w = w + h * rhs(w)
+                continue
+            k1 = rhs(w)
+            k2 = rhs(w + (0.5 * h) * k1)
+            k3 = rhs(w + (0.5 * h) * k2)
+            k4 = rhs(w + h * k3)
+            w = w + (h / 6.0) * (k1 + k4 + 2 * (k2 + k3))
+        return w
+
+    def _solve_shifted_inplace(self, g: Tensor) -> Tensor:
+        """``w(t_end)`` in place; each buffer ``k`` holds ``-dw/dt``."""
+        h = self.t_end / self.num_steps
+
+        def neg_rhs(w, out):
+            torch.add(w, g, out=out)
+            out.cos_().add_(w).cos_()
+            return out.add_(w).sub_(2)  # cos(...) + w - 2
+
+        w = torch.ones_like(g)
+        k, acc, stage = (torch.empty_like(g) for _ in range(3))
+        for _ in range(self.num_steps):
+            if self.solver == 'euler':
+                w.sub_(neg_rhs(w, k), alpha=h)
+                continue
+            neg_rhs(w, acc)  # k1
+            torch.sub(w, acc, alpha=0.5 * h, out=stage)
+            acc.add_(neg_rhs(stage, k), alpha=2)  # + 2 k2
+            torch.sub(w, k, alpha=0.5 * h, out=stage)
+            acc.add_(neg_rhs(stage, k), alpha=2)  # + 2 k3
+            torch.sub(w, k, alpha=h, out=stage)
+            acc.add_(neg_rhs(stage, k))  # + k4
+            w.sub_(acc, alpha=h / 6.0)
+        return w
 
 
 @MODELS.register_module()
