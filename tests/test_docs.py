@@ -91,8 +91,8 @@ def test_link_checker_finds_broken_links(tmp_path):
     broken = broken_links(str(page))
     assert len(broken) == 2
     assert broken[0].startswith('img/none.png (no file')
-    assert broken[1] == ('there.md#other (no heading #other in '
-                         f'{osp.relpath(str(tmp_path / "there.md"), REPO_ROOT)})')
+    there = osp.relpath(str(tmp_path / 'there.md'), REPO_ROOT)
+    assert broken[1] == f'there.md#other (no heading #other in {there})'
 
 
 def test_github_anchor():

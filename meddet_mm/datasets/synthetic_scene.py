@@ -131,7 +131,7 @@ class MarrowBlob:
 @dataclass
 class PosteriorElement:
     """Lamina and spinous process behind the canal at one vertebra."""
-    offset_u: float  #: centre behind the canal, fraction of the posterior width
+    offset_u: float  #: centre behind the canal, fraction of posterior width
     half_depth: float  #: half size along u, fraction of the posterior width
     offset_v: float  #: centre along the spine, fraction of the half height
     half_length: float  #: half size along v, fraction of the body height
