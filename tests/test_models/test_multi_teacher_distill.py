@@ -112,6 +112,30 @@ def test_loss_weights_follow_sigma_and_tau():
         sum(losses['student.loss_cls']), 0.6 * sum(plain['loss_cls']))
 
 
+def test_sigma_normalized_keeps_the_detector_step():
+    """sigma_normalized divides every weight by sigma: the detection loss
+    enters with weight 1, the distill terms with tau/sigma, (1-s-t)/sigma."""
+    model, _ = build()
+    normed, _ = build(sigma_normalized=True)
+    normed.load_state_dict(model.state_dict())
+    model.train()
+    normed.train()
+    data = model.data_preprocessor(demo_batch(), True)
+    torch.manual_seed(0)
+    paper, _ = model._student_side_losses(data['inputs'],
+                                          data['data_samples'])
+    torch.manual_seed(0)
+    fixed, _ = normed._student_side_losses(data['inputs'],
+                                           data['data_samples'])
+    for key in ('distill.loss_dist', 'distill.loss_adv'):
+        torch.testing.assert_close(fixed[key], paper[key] / 0.6)
+    torch.testing.assert_close(sum(fixed['student.loss_cls']),
+                               sum(paper['student.loss_cls']) / 0.6)
+    assert normed.weight('det') == 1.0 and model.weight('det') == 0.6
+    with pytest.raises(ValueError, match='sigma > 0'):
+        MODELS.build(algo_cfg(sigma=0., tau=0.5, sigma_normalized=True))
+
+
 def test_bfloat16_distiller_matches_float32_and_trains():
     """distill_precision='bfloat16' autocasts only the distiller and D: the
     same weights give losses close to float32 ones, the student's maps stay

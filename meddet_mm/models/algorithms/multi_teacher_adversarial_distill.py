@@ -126,6 +126,13 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         adv_loss (dict): Adversarial loss (BCE on logits).
         sigma (float): Weight of the student's detection loss.
         tau (float): Weight of L_dist; L_adv gets ``1 - sigma - tau``.
+        sigma_normalized (bool): Divide every weight by ``sigma``, so the
+            detection loss keeps weight 1 and ``sigma`` only sets the
+            distillation terms' share (``tau / sigma`` and
+            ``(1 - sigma - tau) / sigma``). Without it, ``sigma`` scales the
+            detector's gradient and MedDet trains its detector at ``sigma``
+            times the plain student's step (0.7x by default). Defaults to
+            False (the paper's form).
         num_levels (int): Pyramid levels distilled. Defaults to 5.
         student_source (str): Student module whose outputs are recorded.
         teacher_source (str): Teacher module whose outputs are recorded.
@@ -161,6 +168,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                  adv_loss: dict = dict(type='AdversarialBCELoss'),
                  sigma: float = 0.7,
                  tau: float = 0.2,
+                 sigma_normalized: bool = False,
                  num_levels: int = 5,
                  student_source: str = 'neck',
                  teacher_source: str = 'neck',
@@ -186,6 +194,10 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         student = build_detector(architecture, 'student (architecture)')
         super().__init__(student, data_preprocessor, init_cfg)
         self.sigma = sigma
+        self.sigma_normalized = sigma_normalized
+        if sigma_normalized and sigma <= 0:
+            raise ValueError('MultiTeacherAdversarialDistill: '
+                             'sigma_normalized=True needs sigma > 0')
         self.tau = tau
         self.num_levels = num_levels
         self.adv_normalize = adv_normalize
@@ -445,13 +457,13 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         maps = {k: [m.float() for m in v] for k, v in maps.items()}
 
         losses = {
-            f'student.{k}': _scale(v, self.sigma)
+            f'student.{k}': _scale(v, self.weight('det'))
             for k, v in det_losses.items()
         }
         dist = sum(
             self.distill_loss(g, t)
             for g, t in zip(maps['generated'], maps['fused']))
-        losses['distill.loss_dist'] = self.tau * dist
+        losses['distill.loss_dist'] = self.weight('dist') * dist
         if loss_fuse is not None:  # the learned fuser's own objective
             losses['distill.loss_fuse'] = loss_fuse.float()
         # collapse diagnostic (logged, no gradient; 'loss' not in the key)
@@ -463,13 +475,20 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                 loss_fn(g, t, data_samples)
                 for g, t in zip(maps['generated'], maps['fused']))
         if self.discriminator is not None:
-            adv_w = 1.0 - self.sigma - self.tau
+            adv_w = self.weight('adv')
             with self._distill_autocast(inputs):
                 d_fake = self.discriminator(
                     [self._for_d(g) for g in maps['generated']])
             losses['distill.loss_adv'] = adv_w * sum(
                 self.adv_loss(logit.float(), True) for logit in d_fake)
         return losses, maps
+
+    def weight(self, term: str) -> float:
+        """Weight of ``'det'``, ``'dist'`` or ``'adv'`` in the student
+        side's loss (divided by sigma with ``sigma_normalized``)."""
+        w = dict(det=self.sigma, dist=self.tau,
+                 adv=1.0 - self.sigma - self.tau)[term]
+        return w / self.sigma if self.sigma_normalized else w
 
     def _distill_autocast(self, inputs: torch.Tensor):
         """Autocast context of the distiller and D (``distill_precision``);
