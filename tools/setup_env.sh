@@ -5,7 +5,7 @@
 # stack: torch/torchvision, mmengine 0.10.7, mmcv 2.1.0 (built from the sdist
 # with its C++ ops, cached as a wheel outside the repo), mmdet 3.3.0,
 # mmrazor 1.0.0, pycocotools, openmim and meddet_mm itself (editable, with
-# test extras).
+# test, benchmark and tensorboard extras, and meddet_mm/.mim for mim).
 #
 # Environment knobs:
 #   VENV=path               virtualenv location (default: <repo>/.venv)
@@ -84,12 +84,20 @@ else
   "${PIP[@]}" install -q "$WHEEL"
 fi
 
-log "installing mmengine, mmdet, mmrazor and meddet_mm (editable, with test extras)"
+log "installing mmengine, mmdet, mmrazor and meddet_mm (editable, with test, benchmark and tensorboard extras)"
 "${PIP[@]}" install -q "mmengine==0.10.7" "mmdet==3.3.0" "mmrazor==1.0.0" pycocotools openmim joblib scipy
-"${PIP[@]}" install -q -e "$REPO_ROOT[tests,benchmarks]"
+"${PIP[@]}" install -q -e "$REPO_ROOT[tests,benchmarks,tensorboard]"
 # openmim 0.3.9 imports pkg_resources (gone from the newest setuptools);
 # >=77 is what torch 2.14 declares.
 "${PIP[@]}" install -q 'setuptools>=77,<80'
+# `mim train meddet_mm` finds tools/ and configs/ in meddet_mm/.mim under the
+# location pkg_resources reports: site-packages for a PEP 660 editable
+# install, the repository for a setuptools develop (egg-link) install. So the
+# package, with its dependencies in place, is installed again that way;
+# setup.py links meddet_mm/.mim to tools/ and configs/.
+"${PIP[@]}" uninstall -q -y meddet_mm
+(cd "$REPO_ROOT" && "$PY" -W ignore setup.py -q develop --no-deps > /dev/null)
 
 "$PY" -c "import meddet_mm, mmrazor.models, mmdet.models; from mmcv.ops import nms; print('meddet_mm', meddet_mm.__version__, 'ready')"
+"$PY" -W ignore -c "import os, sys, pkg_resources as p; d = p.get_distribution('meddet_mm'); sys.exit(0 if os.path.isfile(os.path.join(d.location, 'meddet_mm', '.mim', 'tools', 'train.py')) else 'meddet_mm/.mim is missing: mim train meddet_mm will not find tools/train.py')"
 log "done in $(( $(date +%s) - t_start )) s (venv: $VENV)"
