@@ -2,14 +2,17 @@
 format), calibrated on images read and resized as the runner reads them.
 
 Quantised: the convolutional network (backbone, neck, head towers and
-predictors), with per-channel int8 weights and uint8 activations. Kept in
-float: preprocessing, nmODE blocks (their ODE steps are elementwise cos /
-add / mul chains whose error would compound over the solver steps), the
-head's ``Scale`` multipliers, the DFL integral and box decoding, and the
-sigmoid scores. :func:`quantization_summary` lists the op types of both
-parts for the sidecar.
+predictors: Conv, with the ReLU / ReLU6 / residual Add / FPN Resize between
+convs so that activations stay int8), with per-channel int8 weights and
+uint8 activations. Kept in float: preprocessing, GroupNorm (ORT has no int8
+kernel for it), nmODE blocks (their ODE steps are elementwise cos / add
+chains whose error would compound over the solver steps), the head's
+``Scale`` multipliers, the DFL integral and box decoding, and the sigmoid
+scores. :func:`quantization_summary` lists the op types of both parts for
+the sidecar.
 """
 import os.path as osp
+import re
 import tempfile
 from collections import Counter
 from typing import Dict, List, Optional, Sequence
@@ -21,11 +24,12 @@ from .medical_image import InputSlice, collect_inputs, read_slice, \
 from .preprocess import resize_image
 from .spec import DeploySpec, embed_metadata, sidecar_path
 
-# ONNX node-name scopes of the exported graph (module paths of the
-# detector inside GFLDeployGraph)
-NETWORK_SCOPES = ('/detector/backbone/', '/detector/neck/',
-                  '/detector/bbox_head/')
-FLOAT_PARTS = ('nmode', '/integral/', '/scales.')
+# Nodes the exporter names after a module ('/backbone/.../Conv',
+# '/cls_convs.0/conv/Conv') belong to the network; ops of GFLDeployGraph
+# itself (preprocessing, decoding) have a bare name ('/Sigmoid'). Of the
+# network, these op types are quantised, outside the float parts.
+QUANT_OP_TYPES = ('Conv', 'Clip', 'Relu', 'Add', 'Resize', 'MaxPool')
+FLOAT_PARTS = re.compile(r'nmode|integral|/gn(_\d+)?/')
 CALIB_METHODS = ('minmax', 'entropy', 'percentile')
 QDQ_OPS = ('QuantizeLinear', 'DequantizeLinear')
 
@@ -70,35 +74,42 @@ def _reader_class():
 
 
 def network_nodes(model) -> List[str]:
-    """Names of the nodes to quantise: in the network scopes, outside the
-    float parts."""
+    """Names of the nodes to quantise: network ops of the quantised types,
+    outside the float parts."""
     return [
         n.name for n in model.graph.node
-        if n.name.startswith(NETWORK_SCOPES)
-        and not any(part in n.name for part in FLOAT_PARTS)
+        if n.name.count('/') >= 2 and n.op_type in QUANT_OP_TYPES
+        and not FLOAT_PARTS.search(n.name)
     ]
 
 
 def quantization_summary(model) -> Dict[str, Dict[str, int]]:
-    """Op types computed on dequantised int8 inputs vs. in float.
+    """Op types computed in int8 vs. in float.
 
-    A node counts as int8 when one of its inputs comes from a
-    DequantizeLinear fed by an activation QuantizeLinear (ORT then runs it
-    as an int8 kernel); constants, shape ops and Q/DQ nodes are left out.
+    A node counts as int8 when the quantiser wrapped it: an input comes
+    from a DequantizeLinear of an activation QuantizeLinear, and every
+    output goes to a QuantizeLinear (ORT then fuses the group into an
+    int8 kernel). Constants, shape ops and the Q/DQ nodes are left out.
     """
     producers = {out: n for n in model.graph.node for out in n.output}
+    consumers = {}
+    for node in model.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
     int8, floats = Counter(), Counter()
     for node in model.graph.node:
         if node.op_type in QDQ_OPS + ('Constant', 'Shape'):
             continue
-        quantized = False
+        fed = False
         for name in node.input:
             dq = producers.get(name)
             if dq is not None and dq.op_type == 'DequantizeLinear':
                 q = producers.get(dq.input[0])
-                if q is not None and q.op_type == 'QuantizeLinear':
-                    quantized = True
-        (int8 if quantized else floats)[node.op_type] += 1
+                fed = fed or (q is not None and q.op_type == 'QuantizeLinear')
+        users = [c for out in node.output for c in consumers.get(out, [])]
+        wrapped = fed and users and all(c.op_type == 'QuantizeLinear'
+                                        for c in users)
+        (int8 if wrapped else floats)[node.op_type] += 1
     return dict(int8=dict(sorted(int8.items())),
                 float=dict(sorted(floats.items())))
 
@@ -142,16 +153,20 @@ def quantize_int8(fp32_path: str, int8_path: str, calib_dir: str,
     items = calibration_slices(calib_dir, num_images)
     with tempfile.TemporaryDirectory(prefix='meddet_int8_') as tmp:
         prepared = osp.join(tmp, 'prepared.onnx')
-        quant_pre_process(fp32_path, prepared)
+        # ONNX shape inference + ORT graph optimisation; ORT's symbolic shape
+        # inference cannot follow the dynamic prior grids, and the
+        # quantiser does not need the shapes
+        quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
         nodes = network_nodes(onnx.load(prepared))
         if not nodes:
-            raise ValueError(f'{fp32_path}: no node in the scopes '
-                             f'{NETWORK_SCOPES}; was it exported by '
+            raise ValueError(f'{fp32_path}: no network node to quantise; '
+                             'was it exported by '
                              'tools/deployment/export_onnx.py?')
         quantize_static(
             prepared, int8_path,
             _reader_class()(items, spec, window),
             quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=list(QUANT_OP_TYPES),
             nodes_to_quantize=nodes,
             per_channel=per_channel,
             reduce_range=reduce_range,
@@ -171,7 +186,8 @@ def quantize_int8(fp32_path: str, int8_path: str, calib_dir: str,
         ('per channel' if per_channel else 'per tensor') + ')',
         reduce_range=reduce_range, calibration_method=method,
         calibration_dir=calib_dir, calibration_images=len(items),
-        float_parts=list(FLOAT_PARTS), ops=summary,
+        quantized_op_types=list(QUANT_OP_TYPES),
+        float_parts=FLOAT_PARTS.pattern, ops=summary,
         fp32_model=osp.basename(fp32_path))
     embed_metadata(int8_path, spec)
     spec.save(sidecar_path(int8_path))

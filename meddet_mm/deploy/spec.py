@@ -76,8 +76,6 @@ class DeploySpec:
             feeds images at their own size.
         postprocess (PostprocessConfig): Score filter and NMS settings.
         input_name (str): Name of the graph input. Defaults to 'image'.
-        fixed_input_hw (tuple[int, int], optional): Set when the graph only
-            accepts one size. Defaults to None (any size).
         pad_size_divisor (int): Padding done inside the graph (for the
             record). Defaults to 1.
         normalize (dict): Mean, std and channel order applied inside the
@@ -93,7 +91,6 @@ class DeploySpec:
     resize: Optional[ResizeRule]
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
     input_name: str = 'image'
-    fixed_input_hw: Optional[Tuple[int, int]] = None
     pad_size_divisor: int = 1
     normalize: dict = field(default_factory=dict)
     strides: List[int] = field(default_factory=list)
@@ -125,8 +122,6 @@ class DeploySpec:
                 data['resize'] = ResizeRule(**data['resize'])
             data['postprocess'] = PostprocessConfig(
                 **data.get('postprocess', {}))
-            if data.get('fixed_input_hw') is not None:
-                data['fixed_input_hw'] = tuple(data['fixed_input_hw'])
             return cls(**data)
         except TypeError as exc:
             raise ValueError(f'{origin}: {exc}') from exc
