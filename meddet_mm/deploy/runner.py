@@ -92,8 +92,8 @@ class OnnxDetector:
     def class_names(self):
         return list(self.spec.class_names)
 
-    def prepare(self, img: np.ndarray) -> Tuple[np.ndarray, Tuple[float,
-                                                                   float]]:
+    def prepare(self, img: np.ndarray
+                ) -> Tuple[np.ndarray, Tuple[float, float]]:
         """Resize a BGR uint8 (H, W, 3) image by the sidecar's rule; returns
         the resized image and its ``(w_scale, h_scale)``."""
         if img.dtype != np.uint8:

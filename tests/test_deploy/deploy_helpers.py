@@ -53,8 +53,8 @@ def run_without_stack(code: str, timeout: int = 300, cwd: str = REPO_ROOT
     return proc
 
 
-@pytest.fixture(scope='session')
-def tiny_data(tmp_path_factory):
+@pytest.fixture(scope='session', name='tiny_data')
+def tiny_data_fixture(tmp_path_factory):
     """A 4-image COCO set (64x80, two classes): (root, img_dir, ann)."""
     root = str(tmp_path_factory.mktemp('deploy_data'))
     img_dir, ann = write_tiny_coco(root, num_images=4)
@@ -95,8 +95,8 @@ def write_student(root: str, ann: str, name: str, **head) -> tuple:
     return config, ckpt
 
 
-@pytest.fixture(scope='session')
-def exported(tiny_data):
+@pytest.fixture(scope='session', name='exported')
+def exported_fixture(tiny_data):
     """Export each tiny student once: name -> (config, ckpt, onnx path)."""
     from meddet_mm.deploy.export import export_onnx
     root = tiny_data[0]

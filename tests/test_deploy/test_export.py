@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from conftest import REPO_ROOT
-from deploy_helpers import (HEADS, exported, run_without_stack,  # noqa: F401
-                            tiny_data, write_dicom, write_student)
+from deploy_helpers import HEADS, run_without_stack, write_dicom
+from deploy_helpers import exported_fixture, tiny_data_fixture  # noqa: F401
 from meddet_mm.deploy import OnnxDetector, PostprocessConfig, postprocess
 from meddet_mm.deploy.export import (build_student, export_onnx,
                                      pre_nms_candidates)

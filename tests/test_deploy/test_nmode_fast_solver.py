@@ -55,7 +55,7 @@ def test_recompute_gives_the_same_outputs_and_gradients():
         xi = x.clone().requires_grad_()
         out = block(xi)
         out.square().sum().backward()
-        grads.append((out.detach(), xi.grad,
-                       block.gamma_conv.weight.grad.clone()))
+        grads.append(
+            (out.detach(), xi.grad, block.gamma_conv.weight.grad.clone()))
     for a, b in zip(*grads):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
