@@ -9,8 +9,8 @@ import pytest
 from mmengine.config import Config
 
 from conftest import REPO_ROOT
-from tiny_data import tiny_train_config, write_tiny_coco
-from tiny_models import tiny_mbv2_gfl
+from meddet_mm.testing import tiny_train_config, write_tiny_coco
+from meddet_mm.testing import tiny_mbv2_gfl
 
 RUNTIME = osp.join(REPO_ROOT, 'configs', '_base_', 'default_runtime.py')
 

@@ -15,7 +15,7 @@ import meddet_mm  # noqa: F401
 from conftest import REPO_ROOT
 from meddet_mm.evaluation import ClinicalDiscMetric
 from meddet_mm.evaluation.functional import gt_coords_of_pipeline, roc_curve
-from tiny_data import tiny_train_config, write_tiny_coco
+from meddet_mm.testing import tiny_train_config, write_tiny_coco
 
 CLASSES = ('protrusion', 'non-protrusion')
 PRO, NON = 0, 1
@@ -352,7 +352,7 @@ def test_tools_test_clinical_end_to_end(tmp_path):
     from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from tiny_models import tiny_mbv2_gfl
+    from meddet_mm.testing import tiny_mbv2_gfl
     root = str(tmp_path)
     _, ann = write_tiny_coco(root, num_images=3)
     work = osp.join(root, 'work')

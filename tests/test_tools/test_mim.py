@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT
-from tiny_data import tiny_train_config, write_tiny_coco
-from tiny_models import tiny_mbv2_gfl
+from meddet_mm.testing import tiny_train_config, write_tiny_coco
+from meddet_mm.testing import tiny_mbv2_gfl
 
 pytestmark = pytest.mark.slow
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
