@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-command environment setup for meddet_mm (see README "Install").
+# One-command environment setup for meddet_mm (see README "Two commands").
 #
 # Creates a project virtualenv (default: ./.venv) and installs the OpenMMLab
 # stack: torch/torchvision, mmengine 0.10.7, mmcv 2.1.0 (built from the sdist
@@ -74,7 +74,7 @@ else
     sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' \
            -e "s#'/std:c++14'#'/std:c++20'#g" -e "s#'/std:c++17'#'/std:c++20'#g" "$SRC/setup.py"
     (cd "$SRC" && MMCV_WITH_OPS=1 "${PIP[@]}" wheel -v --no-build-isolation --no-deps . -w "$CACHE_DIR.partial" \
-        > "$BUILD_DIR/build.log" 2>&1) || { tail -n 60 "$BUILD_DIR/build.log"; log "mmcv build failed (full log above, see README troubleshooting)"; exit 1; }
+        > "$BUILD_DIR/build.log" 2>&1) || { tail -n 60 "$BUILD_DIR/build.log"; log "mmcv build failed (full log above, see docs/troubleshooting.md)"; exit 1; }
     mv "$CACHE_DIR.partial"/mmcv-*.whl "$CACHE_DIR"/ && rm -rf "$CACHE_DIR.partial"
     WHEEL="$(ls "$CACHE_DIR"/mmcv-*.whl | head -n1)"
     log "cached $WHEEL"
