@@ -141,7 +141,8 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def load_student_weights(detector: nn.Module, checkpoint: str) -> dict:
+def load_student_weights(detector: nn.Module, checkpoint: str,
+                         config_path: str = 'the config') -> dict:
     """Load a detector or distillation checkpoint into ``detector``, strict.
 
     Tensors only (``weights_only=True``); a distillation checkpoint gives
@@ -161,12 +162,23 @@ def load_student_weights(detector: nn.Module, checkpoint: str) -> dict:
     if any(k.startswith(STUDENT_PREFIX) for k in state):
         state = {k[len(STUDENT_PREFIX):]: v for k, v in state.items()
                  if k.startswith(STUDENT_PREFIX)}
-    missing, unexpected = detector.load_state_dict(state, strict=False)
+    own = detector.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
     if missing or unexpected:
         raise KeyError(
-            f'{checkpoint} does not fit the config: {len(missing)} missing '
-            f'keys {missing[:3]}, {len(unexpected)} unexpected keys '
+            f'{checkpoint} does not fit {config_path}: {len(missing)} '
+            f'missing keys {missing[:3]}, {len(unexpected)} unexpected keys '
             f'{unexpected[:3]}')
+    reshaped = [k for k in own if tuple(state[k].shape) != tuple(own[k].shape)]
+    if reshaped:
+        k = reshaped[0]
+        raise ValueError(
+            f'{checkpoint} does not fit {config_path}: {len(reshaped)} '
+            f'tensors have other shapes, first {k}: '
+            f'{tuple(state[k].shape)} in the checkpoint, '
+            f'{tuple(own[k].shape)} in the model')
+    detector.load_state_dict(state, strict=True)
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     return meta if isinstance(meta, dict) else {}
 
@@ -214,7 +226,7 @@ def build_student(config_path: str, checkpoint: Optional[str] = None
                   model_config=model_from, checkpoint=checkpoint)
     meta = {}
     if checkpoint is not None:
-        meta = load_student_weights(detector, checkpoint)
+        meta = load_student_weights(detector, checkpoint, config_path)
         source['checkpoint_sha256'] = file_sha256(checkpoint)
     else:
         detector.init_weights()

@@ -94,6 +94,8 @@ def main(argv=None):
                          'model with benchmarks/speed.py')
     if not targs.checkpoint.endswith('.onnx'):
         raise ValueError(f'expected an .onnx model, got {targs.checkpoint}')
+    if not os.path.isfile(targs.checkpoint):
+        raise FileNotFoundError(f'ONNX model not found: {targs.checkpoint}')
     cfg = test.build_config(targs)
 
     from meddet_mm.deploy import OnnxDetector
