@@ -82,7 +82,9 @@ MINIMAL_CFGS = {
         'LoadSyntheticCDHImage': dict(),
     },
     'mmdet.HOOKS': {
+        'GuardedCheckpointHook': dict(interval=1),
         'LossGuardHook': dict(),
+        'StrictLoadHook': dict(),
         'TeacherFeatureCacheHook': dict(),
     },
     'mmdet.METRICS': {

@@ -13,7 +13,6 @@ by tools/model_converters/export_student.py. For each input it writes
 Built on mmdet's DetInferencer.
 """
 import argparse
-import json
 import os
 import os.path as osp
 
@@ -22,6 +21,8 @@ import numpy as np
 from mmengine.config import Config
 
 from meddet_mm.datasets.medical_io import dicom_series_in, read_medical_slice
+from meddet_mm.utils.checkpoint_io import check_weights_fit, read_checkpoint
+from meddet_mm.utils.safe_io import write_json
 from meddet_mm.utils.tool_args import run_tool
 
 EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.dcm',
@@ -95,9 +96,15 @@ def main(argv=None):
 
     import cv2
     from mmdet.apis import DetInferencer
+    # safe (weights_only) read with a one-line error, then a strict check:
+    # a checkpoint of another model must not run with random weights
+    checkpoint = read_checkpoint(args.checkpoint)
     inferencer = DetInferencer(
         model=inference_config(args.config), weights=args.checkpoint,
         device=args.device, show_progress=False)
+    check_weights_fit(inferencer.model, checkpoint, args.checkpoint,
+                      args.config)
+    del checkpoint
     classes = inferencer.model.dataset_meta['classes']
     os.makedirs(args.out_dir, exist_ok=True)
     for i, path in enumerate(files, 1):
@@ -115,10 +122,9 @@ def main(argv=None):
         name = stem(path)
         cv2.imwrite(osp.join(args.out_dir, name + '.png'),
                     out['visualization'][0][..., ::-1])  # RGB -> BGR
-        with open(osp.join(args.out_dir, name + '.json'), 'w') as f:
-            json.dump(dict(input=path, height=img.shape[0],
-                           width=img.shape[1], detections=detections), f,
-                      indent=2)
+        write_json(dict(input=path, height=img.shape[0],
+                        width=img.shape[1], detections=detections),
+                   osp.join(args.out_dir, name + '.json'))
         print(f'[{i}/{len(files)}] {path}: {len(detections)} detections '
               f'-> {osp.join(args.out_dir, name)}.png/.json')
 

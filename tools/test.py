@@ -17,10 +17,15 @@ With ``--clinical`` it also reports per-disc clinical metrics
 missed discs, false alarms, AUC; see docs/clinical_metrics.md) and writes
 ``clinical_roc.png``, ``clinical_threshold_sweep.png`` and
 ``clinical_records.json`` to the work dir.
+
+CHECKPOINT must fit the config's model exactly (strict loading: missing,
+unexpected or reshaped weights stop the run with the file named), and is
+read with safe ``weights_only`` loading. ``metrics.json`` is strict JSON
+(a metric that is NaN, e.g. the recall of a class without boxes, is null).
 """
 import argparse
-import json
 import os.path as osp
+import pickle
 
 import meddet_mm  # noqa: F401  (compat shims + registration before mmrazor)
 from mmengine.config import Config
@@ -28,6 +33,8 @@ from mmengine.runner import Runner
 
 from meddet_mm.compat import init_cpu_process_group
 from meddet_mm.utils import clear_teacher_checkpoints
+from meddet_mm.utils.checkpoint_io import unpickling_error
+from meddet_mm.utils.safe_io import write_json
 from meddet_mm.utils.tool_args import (add_common_args, load_tool_config,
                                        run_tool)
 
@@ -67,6 +74,11 @@ def build_config(args) -> Config:
     cfg.load_from = args.checkpoint
     # all weights, teachers included, come from CHECKPOINT
     clear_teacher_checkpoints(cfg.model)
+    # a checkpoint of another model is an error, not random weights
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+        dict(type='mmdet.StrictLoadHook', source=args.checkpoint,
+             config=args.config)
+    ]
     evaluators = cfg.test_evaluator if isinstance(
         cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
     for evaluator in evaluators:
@@ -75,7 +87,8 @@ def build_config(args) -> Config:
             evaluator['type'] = 'mmdet.CocoRecallMetric'
             evaluator.setdefault('classwise', True)
             evaluator.setdefault('metric_items', [
-                'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100'
+                'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l',
+                'AR@100', 'recall', 'recall@0.5'
             ])
     if args.clinical:
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
@@ -162,8 +175,7 @@ def benchmark(runner, args) -> dict:
     width = max(len(r[0]) for r in rows)
     print('\n'.join(f'{k:<{width}}  {v}' for k, v in rows))
     path = osp.join(runner.work_dir, 'benchmark.json')
-    with open(path, 'w') as f:
-        json.dump(result, f, indent=2)
+    write_json(result, path)
     print(f'benchmark written to {path}')
     return result
 
@@ -173,12 +185,14 @@ def main(argv=None):
     cfg = build_config(args)
     init_cpu_process_group(cfg.launcher)
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except pickle.UnpicklingError as exc:
+        raise unpickling_error(args.checkpoint, exc) from None
     if args.benchmark:
         metrics = dict(metrics, benchmark=benchmark(runner, args))
     path = osp.join(runner.work_dir, 'metrics.json')
-    with open(path, 'w') as f:
-        json.dump(metrics, f, indent=2)
+    write_json(metrics, path)  # strict JSON: a NaN metric becomes null
     print(f'metrics written to {path}')
     return metrics
 

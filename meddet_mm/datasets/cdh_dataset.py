@@ -44,8 +44,9 @@ class CDHDataset(CocoDataset):
 
     Args:
         strict_categories (bool): Raise when the file has categories that
-            are not configured (else they are ignored with a warning).
-            Defaults to True.
+            are not configured, or annotations whose ``category_id`` is not
+            among its categories (else their boxes are ignored with a
+            warning, as CocoDataset does). Defaults to True.
         check_images (str): 'none', 'exists' (every image file must exist;
             local files only) or 'decode' (also decode each one, slow).
             Defaults to 'exists'.
@@ -85,6 +86,8 @@ class CDHDataset(CocoDataset):
             return  # remote storage: leave it to the COCO loader
         classes = tuple(self._metainfo['classes'])
         coco = load_coco_json(self.ann_file)
+        if not self.strict_categories:
+            coco = self._drop_unknown_categories(coco)
         img_dir: Optional[str] = None
         if self.check_images != 'none':
             img_dir = self.data_prefix.get('img', '')
@@ -107,6 +110,27 @@ class CDHDataset(CocoDataset):
                       f'problems in total; run '
                       f'tools/analysis_tools/check_dataset.py for the list',
                       logger='current', level=30)
+
+    def _drop_unknown_categories(self, coco: dict) -> dict:
+        """``coco`` without the annotations whose ``category_id`` is not in
+        its categories (CocoDataset skips them when parsing), with a
+        warning naming the file and the ids."""
+        anns, cats = coco.get('annotations'), coco.get('categories')
+        if not isinstance(anns, list) or not isinstance(cats, list):
+            return coco  # check_coco reports the broken file
+        known = {c.get('id') for c in cats if isinstance(c, dict)}
+        unknown = [a for a in anns if isinstance(a, dict)
+                   and 'category_id' in a and a['category_id'] not in known]
+        if not unknown:
+            return coco
+        ids = sorted({str(a['category_id']) for a in unknown})
+        print_log(
+            f'{self.ann_file}: {len(unknown)} annotation(s) with unknown '
+            f'category id(s) {", ".join(ids)} are ignored '
+            '(strict_categories=False)', logger='current', level=30)
+        dropped = {id(a) for a in unknown}
+        return dict(coco, annotations=[a for a in anns
+                                       if id(a) not in dropped])
 
     def load_data_list(self) -> List[dict]:
         """Validate the annotation file, then parse it like CocoDataset."""

@@ -4,7 +4,7 @@ The paper reports mAP and recall; mmdet's CocoMetric gives per-class AP but
 only an overall recall (AR@100). This metric adds, per class and overall,
 recall averaged over IoU 0.50:0.95 and recall at IoU 0.50 (100 detections).
 """
-from typing import Dict, List
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmdet.evaluation import CocoMetric
@@ -13,18 +13,46 @@ from mmengine.logging import MMLogger
 from pycocotools.cocoeval import COCOeval
 
 
+RECALL_ITEMS = ('recall', 'recall@0.5')
+
+
 @METRICS.register_module()
 class CocoRecallMetric(CocoMetric):
     """:class:`mmdet.evaluation.CocoMetric` plus per-class recall.
 
     Adds to the results, for ``metric='bbox'``: ``bbox_recall`` and
-    ``bbox_recall@0.5`` (all classes), and ``<class>_recall`` /
-    ``<class>_recall@0.5`` for each class. Same arguments as CocoMetric.
+    ``bbox_recall@0.5`` (all classes) and, with ``classwise=True``,
+    ``<class>_recall`` / ``<class>_recall@0.5`` for each class. A recall
+    with no ground truth to recall is NaN.
+
+    Args:
+        metric_items (Sequence[str], optional): CocoMetric's items plus
+            ``'recall'`` and ``'recall@0.5'``; only the listed ones are
+            reported. Defaults to None: CocoMetric's defaults and both
+            recalls.
+        classwise (bool): Also report per-class AP (CocoMetric) and
+            per-class recall. Defaults to False.
+        *args, **kwargs: The other :class:`CocoMetric` arguments.
     """
+
+    def __init__(self, *args, metric_items: Optional[Sequence[str]] = None,
+                 classwise: bool = False, **kwargs) -> None:
+        if metric_items is None:
+            self.recall_items = RECALL_ITEMS
+            coco_items = None
+        else:
+            metric_items = [metric_items] if isinstance(
+                metric_items, str) else list(metric_items)
+            self.recall_items = tuple(i for i in RECALL_ITEMS
+                                      if i in metric_items)
+            coco_items = [i for i in metric_items if i not in RECALL_ITEMS]
+        super().__init__(*args, metric_items=coco_items,
+                         classwise=classwise, **kwargs)
 
     def compute_metrics(self, results: List) -> Dict[str, float]:
         eval_results = super().compute_metrics(results)
-        if 'bbox' in self.metrics and not self.format_only:
+        if 'bbox' in self.metrics and not self.format_only and \
+                self.recall_items:
             eval_results.update(self._recall_per_class(results))
         return eval_results
 
@@ -55,15 +83,21 @@ class CocoRecallMetric(CocoMetric):
             values = values[values > -1]
             return float(np.mean(values)) if values.size else float('nan')
 
-        out['bbox_recall'] = round(mean_valid(recall), 4)
-        out['bbox_recall@0.5'] = round(mean_valid(recall[0]), 4)
+        # recall has IoU thresholds first: r[0] is recall at IoU 0.5
+        values = {'recall': mean_valid,
+                  'recall@0.5': lambda r: mean_valid(r[0])}
+        for item in self.recall_items:
+            out[f'bbox_{item}'] = round(values[item](recall), 4)
+        if not self.classwise:
+            return out
         rows = []
         for k, cat_id in enumerate(self.cat_ids):
             name = self._coco_api.loadCats(cat_id)[0]['name']
-            out[f'{name}_recall'] = round(mean_valid(recall[:, k]), 4)
-            out[f'{name}_recall@0.5'] = round(mean_valid(recall[0, k]), 4)
-            rows.append(f'{name}: recall {out[f"{name}_recall"]:.3f}, '
-                        f'recall@0.5 {out[f"{name}_recall@0.5"]:.3f}')
+            for item in self.recall_items:
+                out[f'{name}_{item}'] = round(values[item](recall[:, k]), 4)
+            rows.append(f'{name}: ' + ', '.join(
+                f'{item} {out[f"{name}_{item}"]:.3f}'
+                for item in self.recall_items))
         MMLogger.get_current_instance().info('per-class recall (100 dets): '
                                              + '; '.join(rows))
         return out

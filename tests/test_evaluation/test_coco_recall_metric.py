@@ -29,7 +29,7 @@ def _samples(ann_file, drop_label=None):
 @pytest.mark.parametrize('drop_label', [None, 1])
 def test_recall_per_class(tmp_path, drop_label):
     _, ann = write_tiny_coco(str(tmp_path))
-    metric = CocoRecallMetric(ann_file=ann, metric='bbox')
+    metric = CocoRecallMetric(ann_file=ann, metric='bbox', classwise=True)
     metric.dataset_meta = dict(classes=('protrusion', 'non-protrusion'))
     metric.process({}, _samples(ann, drop_label))
     res = metric.evaluate(size=4)

@@ -159,7 +159,9 @@ def test_bad_input_gives_one_error_line(tiny_config, tmp_path, case):
         bad = tmp_path / 'typo.py'
         bad.write_text(open(cfg).read().replace("'type': 'GFL'",
                                                 "'type': 'GFLL'"))
-        cmd = [str(bad)]
+        # its own work dir: the shared one holds checkpoints, which
+        # train.py (rightly) refuses to overwrite before building the model
+        cmd = [str(bad), '--work-dir', str(tmp_path / 'wd')]
         expected = "error: KeyError: GFLL is not in the mmdet::model registry"
     else:
         missing = str(tmp_path / 'r18.pth')

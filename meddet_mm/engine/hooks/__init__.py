@@ -1,5 +1,11 @@
 """Registered runner hooks (mmdet HOOKS)."""
+from .guarded_checkpoint_hook import (GuardedCheckpointHook,
+                                      UnstableWeightsError)
 from .loss_guard_hook import LossGuardHook, UnstableLossError
+from .strict_load_hook import StrictLoadHook
 from .teacher_feature_cache_hook import TeacherFeatureCacheHook
 
-__all__ = ['LossGuardHook', 'UnstableLossError', 'TeacherFeatureCacheHook']
+__all__ = [
+    'GuardedCheckpointHook', 'LossGuardHook', 'StrictLoadHook',
+    'TeacherFeatureCacheHook', 'UnstableLossError', 'UnstableWeightsError'
+]

@@ -1,9 +1,11 @@
 """Stop a run whose losses turn non-finite or explode (adversarial terms can).
 
-Runs before the checkpoint hook, so the last checkpoint on disk is one saved
-before the bad iteration.
+Runs before the checkpoint hook, so no checkpoint is saved after a bad loss.
+The loss of iteration N comes before N's optimizer step, so weights that step
+blows up are caught by ``GuardedCheckpointHook`` before they are saved.
 """
 import math
+import os.path as osp
 from typing import Optional, Sequence
 
 import torch
@@ -11,8 +13,37 @@ from mmengine.hooks import Hook
 from mmdet.registry import HOOKS
 
 
+LOWER_LR = ('lowering the LR, tau or the adversarial weight, or enabling '
+            'clip_grad')
+
+
 class UnstableLossError(RuntimeError):
     """Raised when a logged loss is NaN/inf or larger than allowed."""
+
+
+def last_good_checkpoint(runner, fix: str = LOWER_LR) -> str:
+    """Where to resume from, for an error that stops a run: the checkpoint
+    ``--resume`` would use (``WORK_DIR/last_checkpoint``, which
+    CheckpointHook writes after a complete save; else the message hub's
+    ``last_ckpt``) if it exists, else that there is none.
+
+    Args:
+        runner (Runner): The runner.
+        fix (str): What to do before resuming or starting again.
+    """
+    last = None
+    marker = osp.join(str(getattr(runner, 'work_dir', '')), 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            last = f.read().strip()
+    hub = getattr(runner, 'message_hub', None)
+    if not last and hub is not None:
+        last = hub.get_info('last_ckpt')
+    if last and osp.isfile(str(last)):
+        return (f'The last good checkpoint is {last} (resume with --resume '
+                f'after {fix}).')
+    return f'No checkpoint was saved before this point; start again after ' \
+        f'{fix}.'
 
 
 @HOOKS.register_module()
@@ -52,12 +83,8 @@ class LossGuardHook(Hook):
             value = float(value.detach().sum()) if isinstance(
                 value, torch.Tensor) else float(value)
             if not math.isfinite(value) or abs(value) > self.max_loss:
-                last = runner.work_dir
                 why = 'not finite' if not math.isfinite(value) else \
                     f'above max_loss={self.max_loss}'
                 raise UnstableLossError(
                     f'{key} = {value} at iteration {runner.iter + 1} '
-                    f'({why}); '
-                    f'stopping. The last good checkpoint is in {last} '
-                    '(resume with --resume after lowering the LR, tau or '
-                    'the adversarial weight, or enabling clip_grad).')
+                    f'({why}); stopping. {last_good_checkpoint(runner)}')

@@ -26,8 +26,10 @@ class CachedFpnTeacherDistill(FpnTeacherDistill):
         teacher_feature_cache (dict, optional): :class:`TeacherFeatureCache`
             arguments (``cache_dir``, ``dtype``); None behaves exactly like
             ``FpnTeacherDistill``. Needs ``TeacherFeatureCacheHook`` in
-            ``custom_hooks``, a frozen teacher in eval mode, and teacher
-            recorders of module outputs only (``mmrazor.ModuleOutputs``).
+            ``custom_hooks``, a frozen teacher (``teacher_trainable=False``,
+            ``teacher_norm_eval=True``; the whole teacher is then kept in
+            eval mode) and teacher recorders of module outputs only
+            (``mmrazor.ModuleOutputs``).
         *args, **kwargs: ``FpnTeacherDistill`` arguments.
     """
 
@@ -54,6 +56,15 @@ class CachedFpnTeacherDistill(FpnTeacherDistill):
                              'distiller deliveries')
         self.teacher_feature_cache = TeacherFeatureCache(
             **teacher_feature_cache)
+
+    def train(self, mode: bool = True) -> 'CachedFpnTeacherDistill':
+        """``FpnTeacherDistill.train``; with the cache, the whole teacher
+        stays in eval mode (not only its BatchNorm layers), so Dropout or
+        DropPath cannot freeze one random draw into the cache."""
+        super().train(mode)
+        if getattr(self, 'teacher_feature_cache', None) is not None:
+            self.teacher.eval()
+        return self
 
     def _cached_teacher_records(self, batch_inputs: torch.Tensor,
                                 data_samples) -> None:
