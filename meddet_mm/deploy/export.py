@@ -13,7 +13,6 @@ NMS run in numpy (:mod:`meddet_mm.deploy.postprocess`).
 import hashlib
 import json
 import os.path as osp
-import pickle
 import warnings
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -142,44 +141,25 @@ def file_sha256(path: str) -> str:
 
 
 def load_student_weights(detector: nn.Module, checkpoint: str,
-                         config_path: str = 'the config') -> dict:
+                         config_path: Optional[str] = None) -> dict:
     """Load a detector or distillation checkpoint into ``detector``, strict.
 
-    Tensors only (``weights_only=True``); a distillation checkpoint gives
-    its ``architecture.*`` weights. Returns the checkpoint's ``meta``.
+    Tensors only (``weights_only=True``, via
+    :func:`meddet_mm.utils.checkpoint_io.read_checkpoint`); a distillation
+    checkpoint gives its ``architecture.*`` weights. Returns the
+    checkpoint's ``meta``.
     """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    try:
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise ValueError(
-            f'{checkpoint}: refused to load: it holds objects other than '
-            f'tensors ({str(exc).splitlines()[-1]})') from exc
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint}: no state dict inside')
+    from meddet_mm.utils.checkpoint_io import (check_weights_fit,
+                                               read_checkpoint,
+                                               state_dict_of)
+    ckpt = read_checkpoint(checkpoint)
+    state = state_dict_of(ckpt)
     if any(k.startswith(STUDENT_PREFIX) for k in state):
         state = {k[len(STUDENT_PREFIX):]: v for k, v in state.items()
                  if k.startswith(STUDENT_PREFIX)}
-    own = detector.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    if missing or unexpected:
-        raise KeyError(
-            f'{checkpoint} does not fit {config_path}: {len(missing)} '
-            f'missing keys {missing[:3]}, {len(unexpected)} unexpected keys '
-            f'{unexpected[:3]}')
-    reshaped = [k for k in own if tuple(state[k].shape) != tuple(own[k].shape)]
-    if reshaped:
-        k = reshaped[0]
-        raise ValueError(
-            f'{checkpoint} does not fit {config_path}: {len(reshaped)} '
-            f'tensors have other shapes, first {k}: '
-            f'{tuple(state[k].shape)} in the checkpoint, '
-            f'{tuple(own[k].shape)} in the model')
+    check_weights_fit(detector, state, checkpoint, config_path)
     detector.load_state_dict(state, strict=True)
-    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    meta = ckpt.get('meta', {})
     return meta if isinstance(meta, dict) else {}
 
 
