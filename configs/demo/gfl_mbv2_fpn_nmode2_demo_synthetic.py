@@ -7,6 +7,7 @@ _base_ = [
 model = dict(
     neck=dict(out_channels=64),
     bbox_head=dict(
+        num_classes=1,
         type='NmODE2GFLHead',
         in_channels=64,
         feat_channels=64,

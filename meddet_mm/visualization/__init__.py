@@ -1,0 +1,1 @@
+"""Pictures of detections (no registry modules)."""
