@@ -26,7 +26,7 @@ class StrictLoadHook(Hook):
         config (str, optional): Config name for the message.
     """
 
-    priority = 'VERY_HIGH'
+    priority = 'LOWEST'  # after hooks that may convert old checkpoints
 
     def __init__(self, source: Optional[str] = None,
                  config: Optional[str] = None) -> None:
