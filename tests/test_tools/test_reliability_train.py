@@ -42,16 +42,21 @@ def train(cfg, *args, preexec_fn=None, timeout=600):
                           env=env, preexec_fn=preexec_fn, timeout=timeout)
 
 
-def train_in_process(capsys, *argv):
-    """``tools/train.py ARGV`` in this process (for runs that stop before
-    the Runner starts): returns a CompletedProcess-like result."""
+def train_tool():
+    """tools/train.py as a module."""
     import importlib.util
-
-    from meddet_mm.utils.tool_args import run_tool
     spec = importlib.util.spec_from_file_location(
         'train_tool', osp.join(REPO_ROOT, 'tools', 'train.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def train_in_process(capsys, *argv):
+    """``tools/train.py ARGV`` in this process (for runs that stop before
+    the Runner starts): returns a CompletedProcess-like result."""
+    from meddet_mm.utils.tool_args import run_tool
+    module = train_tool()
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:
         run_tool(lambda: module.main(list(argv)))
@@ -208,6 +213,11 @@ def test_case6_rerun_without_resume_keeps_the_checkpoints(tiny, capsys):
         '--overwrite to start over anyway, or another --work-dir')
     assert {p: digest(p) for p in glob.glob(osp.join(work_dir, '*.pth'))} \
         == before
+    # --resume or --overwrite let the run start
+    tool = train_tool()
+    for argv in (['--resume'], ['--overwrite']):
+        args = tool.parse_args([cfg, *argv])
+        tool.refuse_overwrite(tool.build_config(args), args)
 
 
 def test_case8_typo_in_a_derived_config(tiny, tmp_path, capsys):
