@@ -116,8 +116,9 @@ class GuardedCheckpointHook(CheckpointHook):
         self._save_safely(runner, super()._save_checkpoint)
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
-        if self.save_best:
-            self.check_weights(runner, 'the best checkpoint')
+        if not self.save_best:
+            return  # as CheckpointHook: nothing to save
+        self.check_weights(runner, 'the best checkpoint')
         self._save_safely(runner, super()._save_best_checkpoint, metrics)
 
     def _save_safely(self, runner, save, *args) -> None:
