@@ -53,8 +53,19 @@ TWO_SEED_ROWS = ('mskd_mbv2-protrusion', 'mgd_mbv2-disc',
                  'meddet_lean-disc', 'meddet_lean-w128-disc')
 
 
-# beyond the paper: students of configs/meddet_gfl_mbv2-<name>_spider-disc.py
+# beyond the paper: students of
+# configs/meddet/meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-<name>_1x_spider-disc.py
 LEAN_STUDENTS = ('lean', 'lean-dw', 'lean-dw128', 'lean-w96', 'lean-w128')
+
+
+# the teachers field of the MedDet config names (configs/meddet/README.md)
+MEDDET_TEACHERS = 'gfl-r50-r101-r152'
+
+
+def meddet_config(var, student='gfl-mbv2-nmode2'):
+    """The MedDet config of SPIDER variant ``var`` and ``student``."""
+    return (f'configs/meddet/meddet_fpn_{MEDDET_TEACHERS}_{student}_1x_'
+            f'spider-{var}.py')
 
 
 def _seeds(row):
@@ -83,15 +94,13 @@ def _experiments():
                 ['headline', 'teachers', 'kd', 'noise'], seed=seed,
                 variant=var)
             # MedDet distillation (AFA + LWFF + AATM) of the same student
-            add(f'meddet_mbv2-{var}-s{seed}',
-                f'configs/meddet_gfl_mbv2_spider-{var}.py',
+            add(f'meddet_mbv2-{var}-s{seed}', meddet_config(var),
                 ['headline', 'teachers', 'kd', 'noise'], seed=seed,
                 needs=teacher_exps, variant=var, student=plain)
         # single-teacher FPN distillation baselines (Table I), teacher R-50,
         # re-pointed to SPIDER and to the CPU-protocol teacher
-        for kd, kd_cfg in (('mgd', 'mgd_fpn_gfl_r101_mbv2_1x_cdh.py'),
-                           ('fgd', 'fgd_fpn_gfl_r101_mbv2_1x_cdh.py'),
-                           ('mskd', 'mskd_fpn_gfl_r101_mbv2_1x_cdh.py')):
+        for kd in ('mgd', 'fgd', 'mskd'):
+            kd_cfg = f'{kd}_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'
             for seed in _seeds(f'{kd}_mbv2-{var}'):
                 add(f'{kd}_mbv2-{var}-s{seed}',
                     f'configs/kd_baselines/{kd_cfg}', ['kd'], seed=seed,
@@ -101,34 +110,36 @@ def _experiments():
         # teacher's box distributions are its outputs, not FPN maps, so it
         # runs live (no feature cache)
         add(f'ld_mbv2-{var}-s0',
-            'configs/kd_baselines/ld_gfl_r101_mbv2_1x_cdh.py', ['kd'],
-            needs=[f'teacher_r50-{var}'], variant=var, student=plain,
-            ld_teacher='r50')
+            'configs/kd_baselines/ld_head_gfl-r101_gfl-mbv2_1x_cdh.py',
+            ['kd'], needs=[f'teacher_r50-{var}'], variant=var,
+            student=plain, ld_teacher='r50')
         # Table III / V ablations of MedDet with the same plain student:
         # which distiller parts matter (AATM, LWFF) and how teachers fuse
         for abl, abl_cfg in (
-                ('kd', 'meddet_kd_gfl_mbv2_1x_cdh.py'),  # mean, no AATM
-                ('lwff', 'meddet_kd-nmode2-lwff_gfl_mbv2_1x_cdh.py'),
-                ('fusion-sum', 'meddet_fusion-sum_gfl_mbv2_1x_cdh.py'),
-                ('fusion-concat', 'meddet_fusion-concat_gfl_mbv2_1x_cdh.py')):
+                ('kd', f'kd_fpn_{MEDDET_TEACHERS}_gfl-mbv2_1x_cdh.py'),
+                ('lwff',
+                 f'kd-lwff_fpn_{MEDDET_TEACHERS}_gfl-mbv2-nmode2_1x_cdh.py'),
+                ('fusion-sum', f'meddet-sum_fpn_{MEDDET_TEACHERS}_'
+                 'gfl-mbv2-nmode2_1x_cdh.py'),
+                ('fusion-concat', f'meddet-concat_fpn_{MEDDET_TEACHERS}_'
+                 'gfl-mbv2-nmode2_1x_cdh.py')):
             for seed in _seeds(f'meddet-{abl}_mbv2-{var}'):
                 add(f'meddet-{abl}_mbv2-{var}-s{seed}',
-                    f'configs/ablations/{abl_cfg}', ['ablation'], seed=seed,
+                    f'configs/meddet/{abl_cfg}', ['ablation'], seed=seed,
                     needs=teacher_exps, variant=var, student=plain,
                     spider_data=plain)
         # Table IV: KD (mean of teachers, no AATM) with nmODE2 in the
         # student's backbone or FPN; the student is the config's own, given
         # the SPIDER class count
-        for where in ('backbone', 'fpn'):
+        for where, module in (('backbone', 'backbone'), ('fpn', 'neck')):
             add(f'meddet-kd-nmode2-{where}_mbv2-{var}-s0',
-                'configs/ablations/'
-                f'meddet_kd-nmode2-{where}_gfl_mbv2_1x_cdh.py', ['ablation'],
+                f'configs/meddet/kd_fpn_{MEDDET_TEACHERS}_'
+                f'gfl-mbv2-nmode2-{module}_1x_cdh.py', ['ablation'],
                 needs=teacher_exps, variant=var, spider_data=plain)
         add(f'student_mbv2-nmode2-head-{var}-s0',
             f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
             ['ablation', 'noise'], variant=var)
-        add(f'meddet_mbv2-nmode2-head-{var}-s0',
-            f'configs/meddet_gfl_mbv2_spider-{var}.py',
+        add(f'meddet_mbv2-nmode2-head-{var}-s0', meddet_config(var),
             ['ablation', 'noise'], needs=teacher_exps, variant=var)
     # beyond the paper: lean students (64- to 128-channel FPN and head;
     # full or depthwise-separable head convs), same MedDet distillation
@@ -136,11 +147,11 @@ def _experiments():
     for lean in LEAN_STUDENTS:
         for seed in _seeds(f'meddet_{lean}-disc'):
             add(f'meddet_{lean}-disc-s{seed}',
-                f'configs/meddet_gfl_mbv2-{lean}_spider-disc.py', ['lean'],
+                meddet_config('disc', f'gfl-mbv2-{lean}'), ['lean'],
                 seed=seed, needs=disc_teachers, variant='disc')
     # MedDet with distill_precision='bfloat16' (the cheaper distillation
     # step of benchmarks/distill_step_cost.py): does accuracy hold?
-    add('meddet_mbv2-bf16-disc-s0', 'configs/meddet_gfl_mbv2_spider-disc.py',
+    add('meddet_mbv2-bf16-disc-s0', meddet_config('disc'),
         ['step_cost'], needs=disc_teachers, variant='disc',
         student='configs/students/gfl_mbv2_fpn_1x_spider-disc.py',
         distill_precision='bfloat16')
@@ -274,12 +285,24 @@ def _single_teacher_on_spider(cfg, spec, work_dir, feature_cache):
     var = spec['variant']
     student = _spider_data(cfg, spec['student'])
     teacher = spec['single_teacher']
+    ckpt = _teacher_ckpt(work_dir, teacher, var)
+    _init_from_teacher(cfg.model.architecture, student.model, ckpt)
     cfg.model.architecture = student.model
     cfg.model.teacher = Config.fromfile(_teacher_config(teacher, var)).model
-    cfg.model.teacher_ckpt = _teacher_ckpt(work_dir, teacher, var)
+    cfg.model.teacher_ckpt = ckpt
     if feature_cache:
         cfg.model.type = 'mmrazor.CachedFpnTeacherDistill'
         _use_feature_cache(cfg, feature_cache)
+
+
+def _init_from_teacher(config_student, new_student, ckpt):
+    """Carry a KD config's "student starts from the teacher" init (MGD,
+    FGD: ``Pretrained`` with a ``neck.`` / ``bbox_head.`` prefix) over to
+    ``new_student``, reading the new teacher checkpoint ``ckpt``."""
+    for part in ('neck', 'bbox_head'):
+        init = config_student.get(part, {}).get('init_cfg')
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            new_student[part].init_cfg = dict(init, checkpoint=ckpt)
 
 
 def run_logged(cmd, log_file):

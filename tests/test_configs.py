@@ -14,9 +14,12 @@ import meddet_mm  # noqa: F401
 from conftest import REPO_ROOT
 from tiny_models import demo_batch
 
+# the deprecated one-line pointers at the configs root load their target
+# (tests/test_config_layout.py checks that), so they are not built again
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+                         recursive=True)
+    if '_base_' not in p and osp.dirname(p) != osp.join(REPO_ROOT, 'configs'))
 
 
 def _no_pretrained(cfg):
@@ -52,7 +55,9 @@ def _after_packing(cfg, batch):
 
 
 def test_configs_found():
-    assert any(p.endswith('meddet_gfl_mbv2.py') for p in CONFIGS)
+    assert any(
+        p.endswith('meddet/meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-nmode2_1x_'
+                   'cdh.py') for p in CONFIGS)
 
 
 @pytest.mark.parametrize('path', CONFIGS,

@@ -1,5 +1,6 @@
-"""The KD baselines of Table I (LD, MGD, FGD) build without checkpoints, keep
-the shipped teacher and student, and train one step on a tiny input."""
+"""The KD baselines of Table I (LD, MGD, FGD, MSKD) build without
+checkpoints, keep the shipped teacher and student, start the student from
+the teacher where their authors did, and train one step on a tiny input."""
 import copy
 import os.path as osp
 
@@ -19,13 +20,18 @@ TEACHER = osp.join(REPO_ROOT, 'configs', 'teachers',
 STUDENT = osp.join(REPO_ROOT, 'configs', 'students', 'gfl_mbv2_fpn_1x_cdh.py')
 # config -> distillation losses expected in one step's log_vars
 EXPECTED_LOSSES = {
-    'ld_gfl_r101_mbv2_1x_cdh.py': ['loss_ld'],
-    'mgd_fpn_gfl_r101_mbv2_1x_cdh.py':
+    'ld_head_gfl-r101_gfl-mbv2_1x_cdh.py': ['loss_ld'],
+    'mgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py':
     [f'distill.loss_mgd_fpn{i}' for i in range(5)],
-    'fgd_fpn_gfl_r101_mbv2_1x_cdh.py':
+    'fgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py':
     [f'distill.loss_fgd_fpn{i}' for i in range(5)],
 }
-FPN_CONFIGS = [n for n in EXPECTED_LOSSES if '_fpn_' in n]
+FPN_CONFIGS = [n for n in EXPECTED_LOSSES if '_fpn_' in n] + [
+    'mskd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'
+]
+# the authors of these start the student's neck and head from the teacher
+INIT_FROM_TEACHER = ('mgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py',
+                     'fgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py')
 
 
 def load(name):
@@ -46,6 +52,14 @@ def without_checkpoints(cfg):
     return cfg
 
 
+def student_without_init(model_cfg):
+    """The student dict of a KD config without the init from the teacher."""
+    student = copy.deepcopy(model_cfg['architecture'])
+    for part in ('neck', 'bbox_head'):
+        student[part].pop('init_cfg', None)
+    return student
+
+
 @pytest.mark.parametrize('name', list(EXPECTED_LOSSES))
 def test_teacher_checkpoint_is_a_top_variable(name):
     cfg = load(name)
@@ -55,17 +69,45 @@ def test_teacher_checkpoint_is_a_top_variable(name):
 
 @pytest.mark.parametrize('name', FPN_CONFIGS)
 def test_fpn_configs_use_the_shipped_teacher_and_student(name):
+    cfg = load(name).model.to_dict()
+    # the teacher is named by path, the student is the inherited config's
+    assert cfg['teacher']['type'] == 'mmrazor.DetectorFromConfig'
+    assert osp.samefile(cfg['teacher']['cfg_path'], TEACHER)
+    assert student_without_init(cfg) == Config.fromfile(
+        STUDENT).model.to_dict(), 'student differs from ' + STUDENT
+
+
+@pytest.mark.parametrize('name', INIT_FROM_TEACHER)
+def test_mgd_fgd_start_the_student_neck_and_head_from_the_teacher(name):
     cfg = load(name)
-    assert cfg.model.teacher.to_dict() == Config.fromfile(
-        TEACHER).model.to_dict(), 'teacher differs from ' + TEACHER
-    assert cfg.model.architecture.to_dict() == Config.fromfile(
-        STUDENT).model.to_dict(), (
-            'student differs from ' + STUDENT + ': update the student delta '
-            'in configs/kd_baselines/_base_fpn_distill_gfl_r101_mbv2_cdh.py')
+    student = cfg.model.architecture
+    for part in ('neck', 'bbox_head'):
+        assert student[part].init_cfg == dict(
+            type='Pretrained', prefix=f'{part}.',
+            checkpoint=cfg.teacher_ckpt), part
+    assert 'init_cfg' not in student.backbone or \
+        student.backbone.init_cfg is None
+
+
+def test_fgd_uses_separate_gcblocks_like_the_reference():
+    losses = load('fgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'
+                  ).model.distiller.distill_losses
+    assert all(v.separate_context for v in losses.values())
+
+
+def test_mskd_spider_config_distils_like_the_cdh_one():
+    cdh = load('mskd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py')
+    spider = load('mskd_fpn_gfl-r101_gfl-mbv2_1x_spider-protrusion.py')
+    assert spider.model.distiller == cdh.model.distiller
+    assert spider.model.teacher.cfg_path.endswith(
+        'teachers/gfl_r101_fpn_nmode2_1x_spider-protrusion.py')
+    assert 'spider-protrusion' in spider.teacher_ckpt
+    assert spider.train_dataloader.dataset.ann_file == \
+        'protrusion_train.json'
 
 
 def test_ld_uses_the_shipped_teacher_and_student():
-    cfg = load('ld_gfl_r101_mbv2_1x_cdh.py')
+    cfg = load('ld_head_gfl-r101_gfl-mbv2_1x_cdh.py')
     assert osp.samefile(cfg.model.teacher_config, TEACHER)
     student = Config.fromfile(STUDENT).model.to_dict()
     ld = cfg.model.to_dict()

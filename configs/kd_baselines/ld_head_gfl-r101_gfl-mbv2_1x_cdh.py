@@ -7,8 +7,7 @@
 # MobileNetV2 + FPN.
 #
 #   python tools/train.py \
-#       configs/kd_baselines/ld_gfl_r101_mbv2_1x_cdh.py \
-#       --cfg-options model.teacher_ckpt=...
+#       configs/kd_baselines/ld_head_gfl-r101_gfl-mbv2_1x_cdh.py
 #
 # ---------------- frequently modified parameters ----------------
 # Train configs/teachers/gfl_r101_fpn_nmode2_1x_cdh.py first.

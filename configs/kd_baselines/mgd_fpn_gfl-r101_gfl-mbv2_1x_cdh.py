@@ -1,40 +1,67 @@
 # MGD baseline of Table I (Masked Generative Distillation, Yang et al., ECCV
 # 2022): on each FPN level a random spatial mask hides student pixels and a
 # two-conv generator must rebuild the teacher map from the rest (mmrazor's
-# MGDConnector + MGDLoss). Teacher GFL R-101 + nmODE2, student GFL MobileNetV2.
+# MGDConnector + MGDLoss). Teacher GFL R-101 + nmODE2 (named by path),
+# student GFL MobileNetV2 + FPN (the inherited config: its data, schedule
+# and runtime too), as mmrazor's own MGD configs are written.
 #
 #   python tools/train.py \
-#       configs/kd_baselines/mgd_fpn_gfl_r101_mbv2_1x_cdh.py \
-#       --cfg-options model.teacher_ckpt=...
+#       configs/kd_baselines/mgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py
 #
 # ---------------- frequently modified parameters ----------------
 # Train configs/teachers/gfl_r101_fpn_nmode2_1x_cdh.py first.
 teacher_ckpt = 'work_dirs/gfl_r101_fpn_nmode2_1x_cdh/epoch_12.pth'
+# The MGD authors' recipe: the student's neck and head start from the
+# teacher's weights (Pretrained init_cfg with a prefix, as in mmrazor's MGD
+# configs). Tensors whose shapes differ (the FPN lateral convs, which read
+# the backbone's channels) keep their own init; configs/kd_baselines/
+# README.md lists them. False: student from scratch (the v1 tables). A
+# switch of this file: --cfg-options cannot flip it.
+init_student = True
 alpha_mgd = 2e-5  # loss weight (MGD paper, detection)
 lambda_mgd = 0.65  # fraction of student pixels masked (MGD paper, detection)
 # -----------------------------------------------------------------
-_base_ = ['./_base_fpn_distill_gfl_r101_mbv2_cdh.py']
+_base_ = '../students/gfl_mbv2_fpn_1x_cdh.py'
+teacher_config = '{{fileDirname}}/../teachers/gfl_r101_fpn_nmode2_1x_cdh.py'
+num_levels = 5  # FPN outputs P3-P7, 256 channels in teacher and student
+fpn_channels = 256
 
+__student = _base_.model
+if init_student:
+    __student.neck.init_cfg = dict(
+        type='Pretrained', prefix='neck.', checkpoint=teacher_ckpt)
+    __student.bbox_head.init_cfg = dict(
+        type='Pretrained', prefix='bbox_head.', checkpoint=teacher_ckpt)
 model = dict(
+    _delete_=True,
+    type='mmrazor.FpnTeacherDistill',
+    architecture=__student,
+    teacher=dict(type='mmrazor.DetectorFromConfig', cfg_path=teacher_config),
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
+        type='mmrazor.ConfigurableDistiller',
+        # the neck returns a tuple: record index i is pyramid level i
+        student_recorders=dict(
+            fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
+        teacher_recorders=dict(
+            fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
         connectors={
             f'mgd_fpn{i}': dict(
                 type='mmrazor.MGDConnector',
-                student_channels=_base_.fpn_channels,
-                teacher_channels=_base_.fpn_channels,
+                student_channels=fpn_channels,
+                teacher_channels=fpn_channels,
                 lambda_mgd=lambda_mgd)
-            for i in range(_base_.num_levels)
+            for i in range(num_levels)
         },
         distill_losses={
             f'loss_mgd_fpn{i}': dict(type='mmrazor.MGDLoss',
                                      alpha_mgd=alpha_mgd)
-            for i in range(_base_.num_levels)
+            for i in range(num_levels)
         },
         loss_forward_mappings={
             f'loss_mgd_fpn{i}': dict(
                 preds_S=dict(from_student=True, recorder='fpn', data_idx=i,
                              connector=f'mgd_fpn{i}'),
                 preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in range(_base_.num_levels)
+            for i in range(num_levels)
         }))

@@ -1,4 +1,4 @@
 # Table V "sum": full MedDet with the teachers' maps summed instead of LWFF.
-_base_ = '../meddet_gfl_mbv2.py'
+_base_ = './meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-nmode2_1x_cdh.py'
 model = dict(distiller=dict(fuser=dict(_delete_=True, type='SumFuser',
                                        average=False)))

@@ -1,8 +1,9 @@
 # MedDet: three frozen GFL teachers (R-50/101/152 + nmODE2 head) distilled
-# into GFL MobileNetV2 (+ nmODE2 head) with AFA, LWFF and AATM, CDH-style data.
+# into GFL MobileNetV2 (+ nmODE2 head) on the 5 FPN levels with AFA, LWFF
+# and AATM, 12 epochs, CDH-style data (configs/meddet/README.md).
 #
-#   python tools/train.py configs/meddet_gfl_mbv2.py \
-#       --cfg-options model.teachers.r50.ckpt=... model.teachers.r101.ckpt=...
+#   python tools/train.py \
+#       configs/meddet/meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-nmode2_1x_cdh.py
 #
 # ---------------- frequently modified parameters ----------------
 # Teacher checkpoints: train configs/teachers/*_cdh.py first.
@@ -13,10 +14,10 @@ sigma = 0.7  # weight of the student's detection loss
 tau = 0.2  # weight of L_dist; the adversarial loss gets 1 - sigma - tau
 # -----------------------------------------------------------------
 _base_ = [
-    './_base_/models/meddet_gfl_mbv2.py',
-    './_base_/datasets/cdh_detection.py',
-    './_base_/schedules/meddet_sgd_12e.py',
-    './_base_/default_runtime.py',
+    '../_base_/models/meddet_gfl_mbv2.py',
+    '../_base_/datasets/cdh_detection.py',
+    '../_base_/schedules/meddet_sgd_12e.py',
+    '../_base_/default_runtime.py',
 ]
 model = dict(
     teachers=dict(

@@ -3,8 +3,8 @@
 # per-class ground-truth box masks (AddPrivilegedChannels 'box_mask'). It
 # stands in for a teacher that sees a second modality the student never gets
 # (e.g. arthroscopy findings, a second MRI sequence); being an oracle, its
-# own val mAP is meaningless. Distil it with
-# configs/privileged/meddet_gfl_mbv2_privileged_spider-protrusion.py.
+# own val mAP is meaningless. Distil it with configs/privileged/meddet-
+# privileged_fpn_gfl-r50-r101-r152_gfl-mbv2-nmode2_1x_spider-protrusion.py.
 _base_ = '../teachers/gfl_r50_fpn_nmode2_1x_spider-protrusion.py'
 privileged = dict(type='AddPrivilegedChannels', mode='box_mask',
                   num_classes=2)  # after PackDetInputs: boxes resized/flipped

@@ -4,7 +4,8 @@
 # see the image only. The algorithm appends the privileged channels for that
 # teacher alone; the MobileNetV2 student trains and predicts on the image
 # only (its val/test pipeline has no privileged step).
-_base_ = '../meddet_gfl_mbv2_spider-protrusion.py'
+_base_ = ('../meddet/meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-nmode2_1x_'
+           'spider-protrusion.py')
 privileged = dict(type='AddPrivilegedChannels', mode='box_mask',
                   num_classes=2)
 model = dict(

@@ -2,13 +2,21 @@
 # cheap at inference on CPUs. Same backbone and P3-P7 levels (so the MedDet
 # distiller and the teachers are unchanged), but a 64-channel FPN and a GFL
 # head with 2 stacked 64-channel convs (paper student: 256 channels, 4
-# convs). Distil it with configs/meddet_gfl_mbv2-lean_spider-disc.py;
-# benchmarks/speed.py times it against the R-50 teacher.
-_base_ = './gfl_mbv2_fpn_1x_spider-disc.py'
+# convs). Distil it with configs/meddet/
+# meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-lean_1x_spider-disc.py;
+# benchmarks/speed.py times it against the R-50 teacher. The other lean
+# students are deltas of this one.
+_base_ = [
+    '../_base_/models/gfl_mbv2_fpn.py',
+    '../_base_/datasets/spider_disc.py',
+    '../_base_/schedules/schedule_sgd_12e.py',
+    '../_base_/default_runtime.py',
+]
 lean_channels = 64
 model = dict(
     neck=dict(out_channels=lean_channels),
     bbox_head=dict(
+        num_classes=1,
         in_channels=lean_channels,
         feat_channels=lean_channels,
         stacked_convs=2),

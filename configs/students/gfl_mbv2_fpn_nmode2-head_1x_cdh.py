@@ -1,5 +1,5 @@
 # MedDet student architecture: GFL MobileNetV2 + FPN with nmODE2 in the head
-# (used inside configs/meddet_gfl_mbv2.py; trainable on its own as well).
+# (used inside configs/meddet/; trainable on its own as well).
 _base_ = './gfl_mbv2_fpn_1x_cdh.py'
 model = dict(
     bbox_head=dict(

@@ -114,10 +114,13 @@ class FGDLoss(nn.Module):
         L_global = lambda * sum((R(T) - R(S'))^2)
 
     Sums run over channels and positions and are averaged over the images of
-    the batch. One :class:`GlobalContext` R (the paper's single R) is shared
-    by teacher and student maps, so identical maps give exactly zero loss.
-    The attention maps are computed from the teacher; the masks carry no
-    gradient, the student map and the loss's own modules (align, R) do.
+    the batch. By default one :class:`GlobalContext` R (the paper's single R)
+    is shared by teacher and student maps, so identical maps give exactly
+    zero loss; ``separate_context=True`` gives each side its own block,
+    ``R_s(S') - R_t(T)``, as the FGD reference code does (both blocks start
+    as the identity, so the loss at init is the same). The attention maps
+    are computed from the teacher; the masks carry no gradient, the student
+    map and the loss's own modules (align, R) do.
 
     Getting the boxes in a ``ConfigurableDistiller``: record the student's
     data samples with a method-inputs recorder on the detector's forward
@@ -142,6 +145,10 @@ class FGDLoss(nn.Module):
         gamma_fgd (float): Attention loss weight. Defaults to 5e-4.
         lambda_fgd (float): Global loss weight. Defaults to 5e-6.
         context_ratio (float): Bottleneck ratio of R. Defaults to 0.5.
+        separate_context (bool): One GcBlock for the student map
+            (``context_s``) and one for the teacher map (``context_t``), as
+            the FGD reference code, instead of one shared ``context``.
+            Defaults to False (the v1 tables' setting).
     """
 
     def __init__(self,
@@ -152,7 +159,8 @@ class FGDLoss(nn.Module):
                  beta_fgd: float = 5e-4,
                  gamma_fgd: float = 5e-4,
                  lambda_fgd: float = 5e-6,
-                 context_ratio: float = 0.5) -> None:
+                 context_ratio: float = 0.5,
+                 separate_context: bool = False) -> None:
         super().__init__()
         if temperature <= 0:
             raise ValueError(
@@ -168,7 +176,12 @@ class FGDLoss(nn.Module):
         if student_channels != teacher_channels:
             self.align = nn.Conv2d(
                 student_channels, teacher_channels, kernel_size=1)
-        self.context = GlobalContext(teacher_channels, context_ratio)
+        self.separate_context = separate_context
+        if separate_context:
+            self.context_s = GlobalContext(teacher_channels, context_ratio)
+            self.context_t = GlobalContext(teacher_channels, context_ratio)
+        else:
+            self.context = GlobalContext(teacher_channels, context_ratio)
 
     def _check_inputs(self, preds_S: torch.Tensor, preds_T: torch.Tensor,
                       data_samples: Sequence) -> None:
@@ -222,15 +235,19 @@ class FGDLoss(nn.Module):
         loss_bg = (sq_err * bg).sum() / n
         loss_at = ((spatial_t - spatial_s).abs().sum() +
                    (channel_t - channel_s).abs().sum()) / n
-        loss_global = (self.context(preds_T) -
-                       self.context(student)).pow(2).sum() / n
+        context_s, context_t = ((self.context_s, self.context_t)
+                                if self.separate_context else
+                                (self.context, self.context))
+        loss_global = (context_t(preds_T) -
+                       context_s(student)).pow(2).sum() / n
         return (self.alpha_fgd * loss_fg + self.beta_fgd * loss_bg +
                 self.gamma_fgd * loss_at + self.lambda_fgd * loss_global)
 
     def extra_repr(self) -> str:
         return (f'student_channels={self.student_channels}, '
                 f'teacher_channels={self.teacher_channels}, '
-                f'temperature={self.temperature}')
+                f'temperature={self.temperature}, '
+                f'separate_context={self.separate_context}')
 
 
 __all__ = [
