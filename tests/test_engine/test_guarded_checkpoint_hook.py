@@ -56,6 +56,7 @@ def toy_runner(work_dir, max_iters, custom_hooks=(), **ckpt):
         model=ToyModel(),
         work_dir=str(work_dir),
         experiment_name=f'toy_{uuid.uuid4().hex}',
+        default_scope='mmdet',  # the Runner sets the scope of later tests
         train_dataloader=DataLoader(data, batch_size=4),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
