@@ -451,9 +451,9 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             det_losses = self.architecture(inputs, data_samples, mode='loss')
         student_feats = self.student_recorder.get_record_data()
         with self._distill_autocast(inputs):
-            maps = self.distiller(student_feats, teacher_feats)
-            loss_fuse = self.distiller.fuse_losses(teacher_feats,
-                                                   maps['fused_live'])
+            maps = self.distiller(student_feats, teacher_feats,
+                                  with_fuse_loss=True)
+        loss_fuse = maps.pop('loss_fuse')
         maps = {k: [m.float() for m in v] for k, v in maps.items()}
 
         losses = {
@@ -467,8 +467,8 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         if loss_fuse is not None:  # the learned fuser's own objective
             losses['distill.loss_fuse'] = loss_fuse.float()
         # collapse diagnostic (logged, no gradient; 'loss' not in the key)
-        for key, value in self.distiller.spatial_ratios(teacher_feats,
-                                                        maps).items():
+        for key, value in _unwrap(self.distiller).spatial_ratios(
+                teacher_feats, maps).items():
             losses[f'distill.{key}'] = value
         for name, loss_fn in self.extra_distill_losses.items():
             losses[f'distill.loss_{name}'] = sum(

@@ -206,13 +206,16 @@ class MedDetDistiller(BaseModule):
         return out
 
     def forward(self, student_feats: Sequence[torch.Tensor],
-                teacher_feats: Dict[str, Sequence[torch.Tensor]]) -> dict:
+                teacher_feats: Dict[str, Sequence[torch.Tensor]],
+                with_fuse_loss: bool = False) -> dict:
         """Return ``dict(fused=[T_i], generated=[G(align(S_i))],
-        fused_live=[T_i before detaching])``.
+        fused_live=[T_i before detaching])``, plus ``loss_fuse`` (see
+        :meth:`fuse_losses`) with ``with_fuse_loss=True``.
 
         ``fused`` is what the student side is trained against (detached
         unless ``detach_target=False``); ``fused_live`` keeps the graph into
-        the fuser, for :meth:`fuse_losses`.
+        the fuser. The fuser's loss is computed here, inside ``forward``, so
+        that a DDP-wrapped distiller sees every parameter it trains.
         """
         self.check_levels(student_feats, 'student')
         for name, feats in teacher_feats.items():
@@ -222,7 +225,10 @@ class MedDetDistiller(BaseModule):
         fused = [f.detach() for f in fused_live] \
             if self.detach_target else fused_live
         generated = self.generate(student_feats, fused)
-        return dict(fused=fused, generated=generated, fused_live=fused_live)
+        maps = dict(fused=fused, generated=generated, fused_live=fused_live)
+        if with_fuse_loss:
+            maps['loss_fuse'] = self.fuse_losses(teacher_feats, fused_live)
+        return maps
 
     def teacher_targets(self, teacher_feats: Dict[str,
                                                   Sequence[torch.Tensor]],
