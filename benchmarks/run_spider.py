@@ -75,7 +75,8 @@ def _seeds(row):
 def _experiments():
     """name -> spec. ``needs`` lists the teacher experiments whose
     checkpoints a distillation run loads; ``student`` replaces a
-    distillation config's student architecture."""
+    distillation config's student architecture; ``nmode_t_end`` marks the
+    runs whose student has the nmODE2 head, with its integration end."""
     exps = {}
 
     def add(name, config, tables, seed=0, needs=(), **extra):
@@ -138,12 +139,21 @@ def _experiments():
                 needs=teacher_exps, variant=var, spider_data=plain)
         add(f'student_mbv2-nmode2-head-{var}-s0',
             f'configs/students/gfl_mbv2_fpn_nmode2-head_1x_spider-{var}.py',
-            ['ablation', 'noise'], variant=var)
+            ['ablation', 'noise'], variant=var, nmode_t_end=1.0)
         add(f'meddet_mbv2-nmode2-head-{var}-s0', meddet_config(var),
-            ['ablation', 'noise'], needs=teacher_exps, variant=var)
+            ['ablation', 'noise'], needs=teacher_exps, variant=var,
+            nmode_t_end=1.0)
+    # the nmODE2 head integrated to t_end=3 (9 RK4 steps), for the noise
+    # evaluation at two horizons (noise_robustness.py --t-end 1 3)
+    disc_teachers = [f'teacher_{t}-disc' for t in TEACHERS]
+    add('student_mbv2-nmode2-head-t3-disc-s0',
+        'configs/students/gfl_mbv2_fpn_nmode2-head-t3_1x_spider-disc.py',
+        ['noise_t_end'], variant='disc', nmode_t_end=3.0)
+    add('meddet_mbv2-nmode2-head-t3-disc-s0',
+        meddet_config('disc', 'gfl-mbv2-nmode2-t3'), ['noise_t_end'],
+        needs=disc_teachers, variant='disc', nmode_t_end=3.0)
     # beyond the paper: lean students (64- to 128-channel FPN and head;
     # full or depthwise-separable head convs), same MedDet distillation
-    disc_teachers = [f'teacher_{t}-disc' for t in TEACHERS]
     for lean in LEAN_STUDENTS:
         for seed in _seeds(f'meddet_{lean}-disc'):
             add(f'meddet_{lean}-disc-s{seed}',

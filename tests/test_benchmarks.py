@@ -113,3 +113,61 @@ def test_make_tables_reads_results(tmp_path, monkeypatch):
     assert make_tables.kd_plot('disc') == make_tables.KD_PNG
     assert (tmp_path / make_tables.KD_PNG).stat().st_size > 1000
     assert make_tables.kd_plot('protrusion') is None  # nothing ran
+
+
+def test_t3_students_integrate_three_times_longer_at_the_same_step():
+    """The t_end=3 runs of the noise evaluation: same block, 3x the time,
+    3x the RK4 steps (step 1/3), and nothing else changed."""
+    from mmengine.config import Config
+
+    def head(name):
+        spec = run_spider.EXPERIMENTS[name]
+        cfg = Config.fromfile(osp.join(REPO_ROOT, spec['config']))
+        arch = cfg.model.get('architecture', cfg.model)
+        if isinstance(arch, str):
+            arch = Config.fromfile(arch).model
+        return arch.bbox_head.to_dict(), spec['nmode_t_end']
+
+    for kind in ('student', 'meddet'):
+        (h1, t1), (h3, t3) = (head(f'{kind}_mbv2-nmode2-head{t}-disc-s0')
+                              for t in ('', '-t3'))
+        assert (t1, t3) == (1.0, 3.0)
+        n1, n3 = h1.pop('nmode_cfg'), h3.pop('nmode_cfg')
+        assert (n1['t_end'], n3['t_end']) == (t1, t3)
+        assert n3['t_end'] / n3['num_steps'] == n1['t_end'] / n1['num_steps']
+        assert h1 == h3
+        assert {k: v for k, v in n1.items() if k not in ('t_end', 'num_steps')
+                } == {k: v for k, v in n3.items()
+                      if k not in ('t_end', 'num_steps')}
+
+
+def test_noise_robustness_t_end_option(tmp_path, monkeypatch):
+    """--t-end picks the nmODE2-head runs of those horizons (plus the plain
+    student and MedDet) and records each run's t_end in the JSON."""
+    import json
+    import noise_robustness as nr
+    assert sorted(nr.runs_for_t_end([3])) == [
+        'meddet_mbv2-nmode2-head-t3-disc-s0',
+        'student_mbv2-nmode2-head-t3-disc-s0']
+    assert len(nr.runs_for_t_end([1, 3])) == 4
+    with pytest.raises(ValueError, match=r'--t-end \[2.0\].*known: \[1.0'):
+        nr.runs_for_t_end([2])
+    monkeypatch.setattr(run_spider, 'RESULTS_DIR', str(tmp_path))
+    monkeypatch.setattr(nr, 'OUT_JSON', str(tmp_path / 'noise.json'))
+    monkeypatch.setattr(nr, 'OUT_PNG', str(tmp_path / 'noise.png'))
+    trained = ['student_mbv2-disc-s0', 'student_mbv2-nmode2-head-disc-s0',
+               'student_mbv2-nmode2-head-t3-disc-s0']
+    for name in trained:
+        (tmp_path / f'{name}.json').write_text('{}')
+    calls = []
+    monkeypatch.setattr(
+        nr, 'evaluate',
+        lambda name, sigma: calls.append((name, sigma)) or dict(
+            mAP=0.4 - sigma, mAP50=0.8 - sigma))
+    assert nr.main(['--t-end', '1', '3', '--sigmas', '0', '0.1']) == 0
+    assert sorted({n for n, _ in calls}) == sorted(trained)
+    out = json.loads((tmp_path / 'noise.json').read_text())
+    assert out['t_end'] == {'student_mbv2-nmode2-head-disc-s0': 1.0,
+                            'student_mbv2-nmode2-head-t3-disc-s0': 3.0}
+    assert out['results']['student_mbv2-nmode2-head-t3-disc-s0']['0.1'][
+        'mAP'] == pytest.approx(0.3)

@@ -67,6 +67,9 @@ MINIMAL_CFGS = {
         'NmODE': dict(in_channels=4),
         'NmODE2': dict(in_channels=4, solver='euler', num_steps=2),
         'NmODELevels': dict(feat_channels=[4, 4]),
+        'NmODEBottleneck': dict(
+            in_channels=8, channels=4,
+            nmode_cfg=dict(type='NmODE2', solver='euler', num_steps=2)),
         'DepthwiseGFLHead': TINY_GFL_HEAD,
         'NmODE2GFLHead': TINY_GFL_HEAD,
         'NmODENeck': dict(neck=dict(type='FPN', in_channels=[4, 8],

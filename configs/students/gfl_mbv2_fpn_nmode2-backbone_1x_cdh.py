@@ -12,4 +12,6 @@ model = dict(
             init_cfg=None),
         feat_channels=[24, 32, 96, 1280],
         indices=[1, 2, 3],  # the maps the FPN uses (start_level=1)
-        nmode_cfg=dict(type='NmODE2', output='residual')))
+        # the head's block form (state y(t_end), RK4, 3 steps, t_end 1)
+        # with a state of at most 256 channels (docs/nmode.md, Table IV)
+        nmode_cfg=dict(type='NmODEBottleneck', channels=256)))

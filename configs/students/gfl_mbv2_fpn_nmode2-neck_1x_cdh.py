@@ -11,4 +11,6 @@ model = dict(
             start_level=1,
             add_extra_convs='on_output',
             num_outs=5),
-        nmode_cfg=dict(type='NmODE2', output='residual')))
+        # the head's block form (state y(t_end), RK4, 3 steps, t_end 1)
+        # with a state of at most 256 channels (docs/nmode.md, Table IV)
+        nmode_cfg=dict(type='NmODEBottleneck', channels=256)))
