@@ -171,3 +171,19 @@ def test_noise_robustness_t_end_option(tmp_path, monkeypatch):
                             'student_mbv2-nmode2-head-t3-disc-s0': 3.0}
     assert out['results']['student_mbv2-nmode2-head-t3-disc-s0']['0.1'][
         'mAP'] == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize('kd', ['mgd', 'fgd', 'mskd'])
+def test_spider_kd_runs_keep_the_student_init_from_the_teacher(kd, tmp_path):
+    """MGD and FGD start the student's neck and head from the teacher they
+    distil (re-pointed to the CPU-protocol teacher); MSKD does not."""
+    spec = run_spider.EXPERIMENTS[f'{kd}_mbv2-disc-s0']
+    cfg = run_spider.protocol_config(spec, str(tmp_path / kd), '')
+    student = cfg.model.architecture
+    for part in ('neck', 'bbox_head'):
+        init = student[part].get('init_cfg')
+        if kd == 'mskd':
+            assert init is None
+        else:
+            assert init == dict(type='Pretrained', prefix=f'{part}.',
+                                checkpoint=cfg.model.teacher_ckpt)

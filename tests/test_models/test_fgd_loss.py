@@ -148,3 +148,32 @@ def test_clear_errors():
         loss(torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8), samples * 2)
     with pytest.raises(ValueError, match='temperature must be > 0'):
         FGDLoss(4, 4, temperature=0)
+
+
+def test_separate_gcblocks_like_the_reference():
+    """separate_context=True: one GcBlock per side (context_s on the
+    student map, context_t on the teacher map), both trained; at init both
+    are the identity, so the loss equals the shared-block loss."""
+    torch.manual_seed(0)
+    shared = only('lambda_fgd')
+    separate = only('lambda_fgd', separate_context=True)
+    assert not hasattr(separate, 'context')
+    assert separate.context_s is not separate.context_t
+    student, teacher = torch.randn(2, 4, 8, 8), torch.randn(2, 4, 8, 8)
+    samples = [sample([[8., 16., 24., 40.]]), sample([])]
+    assert separate(student, teacher, samples).item() == pytest.approx(
+        shared(student, teacher, samples).item())
+    # identical maps: zero with one block, not with two different blocks
+    for p in separate.context_t.parameters():
+        torch.nn.init.normal_(p)
+    assert separate(teacher.clone(), teacher, samples).item() > 0
+    # the teacher's block acts on the teacher map only, and both learn
+    student.requires_grad_(True)
+    separate(student, teacher, samples).backward()
+    for block in (separate.context_s, separate.context_t):
+        # the zero-initialised last conv of each block gets gradient
+        assert block.channel_add[-1].weight.grad.abs().sum() > 0
+    state = separate.state_dict()
+    assert any(k.startswith('context_s.') for k in state)
+    assert any(k.startswith('context_t.') for k in state)
+    assert 'separate_context=True' in repr(separate)
