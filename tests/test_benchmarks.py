@@ -187,3 +187,44 @@ def test_spider_kd_runs_keep_the_student_init_from_the_teacher(kd, tmp_path):
         else:
             assert init == dict(type='Pretrained', prefix=f'{part}.',
                                 checkpoint=cfg.model.teacher_ckpt)
+
+
+def test_meddet_readme_table_links_configs_and_logs(tmp_path, monkeypatch):
+    """configs/meddet/README.md's results: rows that ran, with links (from
+    configs/meddet/) to the current config and the result JSONs, and a note
+    for results that ran under another (older) config path."""
+    import json
+    import re
+    import make_tables
+    monkeypatch.setattr(make_tables, 'RESULTS', str(tmp_path))
+    old = 'configs/meddet_gfl_mbv2_spider-disc.py'
+    for name, config in (('meddet_mbv2-disc-s0', old),
+                         ('meddet_mbv2-disc-s1', old),
+                         ('meddet-kd_mbv2-disc-s0',
+                          run_spider.EXPERIMENTS['meddet-kd_mbv2-disc-s0'][
+                              'config'])):
+        (tmp_path / f'{name}.json').write_text(json.dumps(dict(
+            config=config, metrics={'coco/bbox_mAP': 0.4})))
+    lines = []
+    make_tables.meddet_results(lines)
+    rows = [ln for ln in lines if ln.startswith('| ') and 'SPIDER' in ln]
+    assert len(rows) == 2  # only what ran
+    assert rows[0].startswith('| MedDet [1] |') and '40.0 ± 0.0' in rows[0]
+    assert rows[1].startswith('| KD (Table III row 1) |')  # current path
+    readme_dir = osp.dirname(make_tables.MEDDET_README)
+    for row in rows:
+        config, *logs = re.findall(r'\]\(([^)]+)\)', row)
+        assert osp.isfile(osp.join(readme_dir, config)), config
+        for log in logs:
+            assert osp.samefile(
+                osp.dirname(osp.normpath(osp.join(readme_dir, log))),
+                tmp_path)
+    assert f'[1] `{old}`' in lines[-2]
+    readme = tmp_path / 'README.md'
+    readme.write_text('a\n<!-- results:start -->\nold\n<!-- results:end -->'
+                      '\nb\n')
+    assert make_tables.write_between_markers(str(readme), 'new')
+    assert readme.read_text() == ('a\n<!-- results:start -->\nnew\n'
+                                  '<!-- results:end -->\nb\n')
+    readme.write_text('no markers')
+    assert not make_tables.write_between_markers(str(readme), 'new')
