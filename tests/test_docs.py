@@ -1,6 +1,6 @@
-"""Every relative link and image in README.md and docs/*.md points at a file
-that exists (and at a heading that exists, for ``#anchor`` links), and the
-README stays a short newcomer page."""
+"""Every relative link and image in README.md, docs/*.md and the configs'
+READMEs points at a file that exists (and at a heading that exists, for
+``#anchor`` links), and the README stays a short newcomer page."""
 import glob
 import os.path as osp
 import re
@@ -10,7 +10,8 @@ import pytest
 from conftest import REPO_ROOT
 
 README = osp.join(REPO_ROOT, 'README.md')
-PAGES = [README] + sorted(glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')))
+PAGES = [README] + sorted(glob.glob(osp.join(REPO_ROOT, 'docs', '*.md'))) + \
+    sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '*', 'README.md')))
 # [text](target) and ![alt](target); the target ends at whitespace or ')'
 LINK = re.compile(r'!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)')
 FENCE = re.compile(r'^\s*(```|~~~)')
