@@ -3,8 +3,8 @@
 # 64-channel FPN) with AFA + LWFF + AATM. The teachers' FPN maps are read
 # from an in-memory teacher-feature cache after the first epoch.
 # tools/pipeline.py trains the teachers first and fills in the checkpoints.
-teacher_r18_ckpt = 'work_dirs/demo/gfl_r18_fpn_nmode2_demo_synthetic/iter_400.pth'
-teacher_r34_ckpt = 'work_dirs/demo/gfl_r34_fpn_nmode2_demo_synthetic/iter_400.pth'
+teacher_r18_ckpt = 'work_dirs/demo/gfl_r18_fpn_nmode2_demo_synthetic/iter_600.pth'
+teacher_r34_ckpt = 'work_dirs/demo/gfl_r34_fpn_nmode2_demo_synthetic/iter_600.pth'
 
 _base_ = ['../_base_/demo/demo_runtime.py']
 model = dict(
@@ -20,7 +20,10 @@ model = dict(
         student_channels=64,
         teacher_channels=128,
         distill_channels=64,
-        fuser=dict(type='LWFFFuser')),
+        fuser=dict(type='LWFFFuser'),
+        # G starts as the identity (x + G(x)), so the student's first
+        # distillation gradients are not filtered by a random G
+        generator=dict(type='AATMGenerator', residual=True)),
     discriminator=dict(type='AATMDiscriminator', hidden_channels=(64, 32)),
     sigma=0.7,
     tau=0.2,
