@@ -72,6 +72,12 @@ def test_config_builds_and_trains_one_step(path, recwarn):
         model = MODELS.build(model_cfg)
         model.init_weights()
         model.train()
+        cache = getattr(model, 'teacher_feature_cache', None)
+        if cache is not None:  # what TeacherFeatureCacheHook does
+            from meddet_mm.engine.hooks.teacher_feature_cache_hook import \
+                find_pipeline_dataset
+            cache.bind_pipeline(find_pipeline_dataset(
+                cfg.train_dataloader.dataset.to_dict(), 'train_dataloader'))
         detector = getattr(model, 'student', model)
         num_classes = detector.bbox_head.num_classes
         optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
