@@ -24,11 +24,12 @@ _NMODE_KEYS = ('nmode_cfg', 'nmode_branches')
 
 
 def config_root() -> str:
-    """The ``configs`` folder: ``meddet_mm/.mim/configs`` (built at
-    install), else the repository's ``configs`` next to the package."""
+    """The ``configs`` folder: the repository's, next to the package, in a
+    source checkout (a ``.mim`` copy left by a wheel build may be stale),
+    else ``meddet_mm/.mim/configs`` of an installed wheel."""
     package = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    for root in (osp.join(package, '.mim', 'configs'),
-                 osp.join(osp.dirname(package), 'configs')):
+    for root in (osp.join(osp.dirname(package), 'configs'),
+                 osp.join(package, '.mim', 'configs')):
         if osp.isdir(osp.join(root, '_base_', 'models')):
             return root
     raise FileNotFoundError(
