@@ -59,3 +59,42 @@ def test_two_iteration_run_writes_tensorboard_scalars(tmp_path):
                 'coco/bbox_mAP', 'coco/bbox_mAP_50'):
         assert tag in tags, f'{tag} not in the TensorBoard scalars {tags}'
     assert [e.step for e in acc.Scalars('loss')] == [1, 2]
+
+
+def test_meddet_run_writes_the_collapse_diagnostic(tmp_path):
+    """A 2-iteration MedDet run: TensorBoard gets the student, distill and
+    D losses, each optimizer's LR, the fused/generated spatial ratios and
+    the val mAP."""
+    pytest.importorskip('tensorboard')
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    from tensorboard.backend.event_processing.event_accumulator import \
+        EventAccumulator
+
+    from meddet_mm.testing import MEDDET_OPTIM, tiny_meddet
+
+    root = str(tmp_path)
+    _, ann = write_tiny_coco(root, num_images=4)
+    cfg_path = osp.join(root, 'tiny_meddet.py')
+    work_dir = osp.join(root, 'work')
+    with open(cfg_path, 'w') as f:
+        f.write(tiny_train_config(root + '/', ann, tiny_meddet(), work_dir,
+                                  max_iters=2))
+        f.write(f'optim_wrapper = {MEDDET_OPTIM!r}\n')
+    init_default_scope('mmdet')
+    with pytest.warns(UserWarning, match='no checkpoint'):
+        Runner.from_cfg(Config.fromfile(cfg_path)).train()
+
+    events = glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                'events.out.tfevents.*'))
+    acc = EventAccumulator(events[0])
+    acc.Reload()
+    tags = set(acc.Tags()['scalars'])
+    for tag in ('loss', 'student.loss_bbox', 'distill.loss_dist',
+                'distill.loss_fuse', 'distill.loss_adv', 'disc.loss_real',
+                'distill.fused_spatial_ratio',
+                'distill.generated_spatial_ratio', 'architecture.lr',
+                'distiller.lr', 'coco/bbox_mAP'):
+        assert tag in tags, f'{tag} not in the TensorBoard scalars {tags}'
+    ratios = [e.value for e in acc.Scalars('distill.fused_spatial_ratio')]
+    assert len(ratios) == 2 and all(0 < r < 3 for r in ratios)
