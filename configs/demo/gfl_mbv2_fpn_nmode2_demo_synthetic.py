@@ -12,4 +12,9 @@ model = dict(
         in_channels=64,
         feat_channels=64,
         stacked_convs=2,
-        nmode_cfg=dict(type='NmODE2', solver='rk4', num_steps=3, t_end=1.0)))
+        nmode_cfg=dict(type='NmODE2', solver='rk4', num_steps=3, t_end=1.0),
+        # 32-px anchors at P3 for the ~19 x 6 px discs of 160 x 128 slices
+        anchor_generator=dict(octave_base_scale=4)))
+# batch 8: at batch 4 about one seed in two stalled (loss_bbox ~0.95,
+# mAP50 ~0.13) for students of this size and schedule
+train_dataloader = dict(batch_size=8)

@@ -3,8 +3,8 @@
 # 64-channel FPN) with AFA + LWFF + AATM. The teachers' FPN maps are read
 # from an in-memory teacher-feature cache after the first epoch.
 # tools/pipeline.py trains the teachers first and fills in the checkpoints.
-teacher_r18_ckpt = 'work_dirs/demo/gfl_r18_fpn_nmode2_demo_synthetic/iter_600.pth'
-teacher_r34_ckpt = 'work_dirs/demo/gfl_r34_fpn_nmode2_demo_synthetic/iter_600.pth'
+teacher_r18_ckpt = 'work_dirs/demo/gfl_r18_fpn_nmode2_demo_synthetic/iter_400.pth'
+teacher_r34_ckpt = 'work_dirs/demo/gfl_r34_fpn_nmode2_demo_synthetic/iter_400.pth'
 
 _base_ = ['../_base_/demo/demo_runtime.py']
 model = dict(
@@ -34,6 +34,7 @@ custom_hooks = [
     dict(type='LossGuardHook', max_loss=1e4),
     dict(type='TeacherFeatureCacheHook'),
 ]
+train_dataloader = dict(batch_size=8)  # as the student alone
 optim_wrapper = dict(
     _delete_=True,
     constructor='mmrazor.SeparateOptimWrapperConstructor',

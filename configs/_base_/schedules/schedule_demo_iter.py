@@ -1,5 +1,5 @@
 # Short iteration-based schedule for the CPU demo: warm-up, then cosine.
-max_iters = 400
+max_iters = 300
 val_interval = max_iters
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=val_interval)
