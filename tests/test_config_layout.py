@@ -238,7 +238,7 @@ def test_stock_head_teacher_is_mmdets_gfl_r50_model():
         Config._get_cfg_path('mmdet::gfl/gfl_r50_fpn_1x_coco.py',
                              CONFIG_DIR)[0]).model.to_dict()
     # NmODE2GFLHead with nmode_cfg=None is GFLHead (same keys and outputs,
-    # tests/test_models/test_nmode2_gfl_head.py)
+    # tests/test_models/test_dense_heads/test_nmode2_gfl_head.py)
     head = ours['bbox_head']
     assert head.pop('type') == 'NmODE2GFLHead'
     assert head.pop('nmode_cfg') is None
