@@ -81,6 +81,9 @@ def test_meddet_run_writes_the_collapse_diagnostic(tmp_path):
         f.write(tiny_train_config(root + '/', ann, tiny_meddet(), work_dir,
                                   max_iters=2))
         f.write(f'optim_wrapper = {MEDDET_OPTIM!r}\n')
+        # a visualizer of its own: mmengine keeps one instance per name, and
+        # an earlier run in this process would keep writing to its folder
+        f.write("visualizer = dict(name='tb_meddet_test')\n")
     init_default_scope('mmdet')
     with pytest.warns(UserWarning, match='no checkpoint'):
         Runner.from_cfg(Config.fromfile(cfg_path)).train()

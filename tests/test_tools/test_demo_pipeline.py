@@ -43,8 +43,13 @@ def test_tiny_demo_pipeline(tmp_path):
     assert summary['seed'] == 3
     assert 'randomness.seed=3' in summary['cfg_options']
     for metrics in summary['rows'].values():
-        assert 0. <= metrics['coco/bbox_mAP_50'] <= 1.
+        # after 2 iterations a model may predict nothing, and mmdet's
+        # CocoMetric then reports no mAP; the table says n/a
+        map50 = metrics.get('coco/bbox_mAP_50')
+        assert map50 is None or 0. <= map50 <= 1.
         assert metrics['benchmark']['params_M'] > 0
+    table = (work_dir / 'summary.md').read_text()
+    assert table.count('\n') == 2 + len(summary['rows'])
     # the two students have the same architecture, the teachers are larger
     rows = summary['rows']
     assert rows['student alone']['benchmark']['params_M'] == \
