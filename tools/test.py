@@ -15,7 +15,8 @@ evaluated and benchmarked as its student only.
 With ``--clinical`` it also reports per-disc clinical metrics
 (meddet_mm's ClinicalDiscMetric: sensitivity, specificity, precision, F1,
 missed discs, false alarms, AUC; see docs/clinical_metrics.md) and writes
-``clinical_roc.png``, ``clinical_threshold_sweep.png`` and
+``clinical_roc.png``, ``clinical_froc.png``,
+``clinical_threshold_sweep.png`` and
 ``clinical_records.json`` to the work dir.
 
 CHECKPOINT must fit the config's model exactly (strict loading: missing,
@@ -127,8 +128,29 @@ def clinical_evaluator(cfg, args) -> dict:
         positive_class=args.clinical_positive_class,
         gt_coords=gt_coords_of_pipeline(pipeline),
         roc_plot=osp.join(cfg.work_dir, 'clinical_roc.png'),
+        froc_plot=osp.join(cfg.work_dir, 'clinical_froc.png'),
+        # patient ids (for the patient bootstrap) from the annotation file
+        ann_file=_test_ann_file(cfg),
         sweep_plot=osp.join(cfg.work_dir, 'clinical_threshold_sweep.png'),
         records_file=osp.join(cfg.work_dir, 'clinical_records.json'))
+
+
+def _test_ann_file(cfg):
+    """The test set's COCO file, if it has one on disk (its
+    ``images[].patient_id`` give the clinical metric's patient ids)."""
+    dataset = cfg.test_dataloader.dataset
+    ann = dataset.get('ann_file')
+    if not ann:
+        return None
+    path = osp.join(dataset.get('data_root') or '', ann)
+    if not osp.isfile(path):
+        return None
+    import json
+    with open(path) as f:
+        images = json.load(f).get('images', [])
+    # without patient ids the metric takes them from the file names
+    return path if images and all('patient_id' in im for im in images) \
+        else None
 
 
 def test_input_size(cfg):

@@ -377,8 +377,8 @@ def test_tools_test_clinical_end_to_end(tmp_path):
     with open(osp.join(work, 'metrics.json')) as f:
         metrics = json.load(f)
     assert metrics['clinical/num_discs'] == 6
-    for name in ('clinical_roc.png', 'clinical_threshold_sweep.png',
-                 'clinical_records.json'):
+    for name in ('clinical_roc.png', 'clinical_froc.png',
+                 'clinical_threshold_sweep.png', 'clinical_records.json'):
         assert osp.getsize(osp.join(work, name)) > 0, name
     with open(osp.join(work, 'clinical_records.json')) as f:
         online = json.load(f)
