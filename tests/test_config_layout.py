@@ -18,7 +18,10 @@ MAX_DEPTH = 3
 EXCEPTION_DIRS = ('demo', osp.join('_base_', 'demo'))
 
 _FIELD = r'[a-z0-9.]+(?:-[a-z0-9.]+)*'  # words joined by '-'
-_SCHEDULE = r'(?P<schedule>\d+x)'
+# mmdet 2.x's `1x` (12 epochs), or mmdet 3.x's `{gpus}xb{batch}-{epochs}e`
+# (`1xb4-8e`: one process, batch 4, 8 epochs), which configs/spider/ uses
+# because its rows differ in batch and length (configs/spider/README.md)
+_SCHEDULE = r'(?P<schedule>\d+x|\d+xb\d+-\d+e)'
 _DATA = r'(?P<data>cdh|spider-disc|spider-protrusion)'
 # mmrazor's rule: {algo}_{where}_{teachers}_{student}_{schedule}_{data}
 DISTILL_NAME = re.compile(
