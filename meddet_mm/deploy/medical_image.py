@@ -1,20 +1,21 @@
-"""Read the 2-D slice a detector runs on from PNG/JPEG, DICOM (a file or a
-sagittal series folder), NIfTI or MetaImage and map it to [0, 1], with numpy
-and the format libraries only (no torch, no mmcv): the inputs of
-``tools/deployment/ort_infer.py``, read as ``tools/infer.py`` reads them.
+"""The one reader of 2-D slices from DICOM files and series, NIfTI, MetaImage
+and raster files, with intensity windowing, for training and deployment.
 
-Same rules as ``meddet_mm.datasets.medical_io`` (the training-side reader,
-whose package imports mmdet): pydicom's ``apply_modality_lut`` and
-``apply_voi_lut`` for DICOM (MONOCHROME1 inverted last), nibabel's
-``as_closest_canonical`` for NIfTI (sagittal slice by default, shown with
-superior at the top and anterior on the left), SimpleITK for MetaImage.
-tests/test_deploy/test_medical_image.py checks that both give the same image
-for every format.
+It needs numpy and, where used, OpenCV, pydicom, nibabel and SimpleITK; never
+torch, mmcv, mmengine or mmdet, so ``tools/deployment/ort_infer.py`` runs
+without them. The training side (``meddet_mm.datasets.medical_io``,
+``LoadMedicalImageFromFile``, ``tools/infer.py``) uses the same functions.
+
+The format libraries do the medical parts: pydicom's ``apply_modality_lut``
+(rescale or Modality LUT) and ``apply_voi_lut`` (window or VOI LUT), and
+nibabel's ``as_closest_canonical`` (RAS+ voxel order) before a NIfTI slice is
+taken. Slices are shown radiologically: a sagittal slice with superior at the
+top and anterior on the left, as the SPIDER export and the synthetic data.
 """
 import os
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -26,131 +27,139 @@ RASTER_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 FOLDER_EXTS = RASTER_EXTS + ('.dcm', ) + NIFTI_EXTS + METAIMAGE_EXTS
 
 Window = Union[str, Sequence[float]]
+# path -> (voxel array in numpy order, metadata), as
+# meddet_mm.datasets.metaimage.read_metaimage
+MetaImageReader = Callable[[str], Tuple[np.ndarray, dict]]
 
 
-class ImageReadError(RuntimeError):
-    """Raised when an input exists but cannot be read as an image."""
-
-
-def _require(module: str, package: str):
-    try:
-        return __import__(module)
-    except ImportError as exc:
-        raise ImportError(f'reading this file needs {package!r}: pip install '
-                          f'{package}') from exc
-
-
-def _has_dicm_marker(path: str) -> bool:
-    try:
-        with open(path, 'rb') as f:
-            return f.read(132)[128:132] == b'DICM'
-    except OSError:
-        return False
+class MedicalImageReadError(RuntimeError):
+    """Raised when an image file exists but cannot be read or decoded."""
 
 
 def image_format(path: str) -> str:
-    """'dicom', 'nifti', 'metaimage' or 'raster' for ``path``: by
-    extension, else DICOM when the ``DICM`` marker is at byte 128."""
+    """Guess the file format from its name (and the DICOM magic bytes).
+
+    Args:
+        path (str): File path.
+
+    Returns:
+        str: 'dicom', 'nifti', 'metaimage' or 'raster'.
+    """
     name = path.lower()
     for fmt, exts in (('nifti', NIFTI_EXTS), ('dicom', DICOM_EXTS),
                       ('metaimage', METAIMAGE_EXTS), ('raster', RASTER_EXTS)):
         if name.endswith(exts):
             return fmt
-    return 'dicom' if _has_dicm_marker(path) else 'raster'
+    try:  # extension-less DICOM files are common
+        with open(path, 'rb') as f:
+            head = f.read(132)
+        if head[128:132] == b'DICM':
+            return 'dicom'
+    except OSError:
+        pass
+    return 'raster'
 
 
-def is_dicom(path: str) -> bool:
-    """True for an existing DICOM file (see :func:`image_format`)."""
-    return osp.isfile(path) and image_format(path) == 'dicom'
+def _import_optional(module: str, package: str):
+    try:
+        return __import__(module)
+    except ImportError as e:
+        raise ImportError(
+            f'Reading this file needs the optional package {package!r}: '
+            f'pip install {package}') from e
 
 
-def pick_slice(volume: np.ndarray, index: Optional[int], axis: int,
-               source: str) -> np.ndarray:
-    """Slice ``index`` (default: the middle one) of a 2-D or 3-D array."""
-    if volume.ndim == 2:
-        return volume
-    if volume.ndim != 3:
-        raise ImageReadError(f'{source}: expected a 2-D or 3-D image, got '
-                             f'shape {volume.shape}')
-    count = volume.shape[axis]
-    index = count // 2 if index is None else int(index)
-    if not -count <= index < count:
-        raise ImageReadError(f'{source}: slice index {index} is out of range '
-                             f'for {count} slices')
-    return np.take(volume, index, axis=axis)
+def _pick_slice(vol: np.ndarray, slice_index: Optional[int], axis: int,
+                path: str) -> np.ndarray:
+    if vol.ndim == 2:
+        return vol
+    if vol.ndim != 3:
+        raise MedicalImageReadError(
+            f'{path}: expected a 2-D or 3-D image, got shape {vol.shape}')
+    n = vol.shape[axis]
+    idx = n // 2 if slice_index is None else int(slice_index)
+    if not -n <= idx < n:
+        raise MedicalImageReadError(
+            f'{path}: slice_index {idx} out of range for {n} slices along '
+            f'axis {axis}')
+    return np.take(vol, idx, axis=axis)
 
 
-def window_image(img: np.ndarray, window: Window = 'minmax',
-                 percentiles: Tuple[float, float] = (0.5, 99.5)
-                 ) -> np.ndarray:
-    """Map intensities linearly to [0, 1] and clip.
-
-    Args:
-        img (np.ndarray): Image in modality units.
-        window (str | Sequence[float]): 'minmax', 'percentile' or an
-            explicit (center, width): ``center -/+ width / 2`` maps to
-            [0, 1].
-        percentiles (tuple[float, float]): Range for 'percentile'.
-
-    Returns:
-        np.ndarray: float32 image in [0, 1] (zeros for an empty range).
-    """
-    img = img.astype(np.float32)
-    if isinstance(window, str):
-        if window == 'minmax':
-            low, high = float(img.min()), float(img.max())
-        elif window == 'percentile':
-            low, high = (float(v) for v in np.percentile(img, percentiles))
-        else:
-            raise ValueError(f'unknown window {window!r}: use auto, file, '
-                             'minmax, percentile or CENTER,WIDTH')
-    else:
-        center, width = (float(v) for v in window)
-        low, high = center - width / 2., center + width / 2.
-    if high <= low:
-        return np.zeros_like(img)
-    return np.clip((img - low) / (high - low), 0., 1.)
-
-
-def _luts():
-    _require('pydicom', 'pydicom')
+def _pydicom_luts():
+    """pydicom's ``apply_modality_lut`` and ``apply_voi_lut``."""
+    _import_optional('pydicom', 'pydicom')
     try:  # pydicom >= 3
         from pydicom.pixels import apply_modality_lut, apply_voi_lut
-    except ImportError:  # pydicom 2
+    except ImportError:  # pydicom 2.x
         from pydicom.pixel_data_handlers.util import (apply_modality_lut,
                                                       apply_voi_lut)
     return apply_modality_lut, apply_voi_lut
 
 
 def read_dicom(path: str, frame: Optional[int] = None):
-    """One DICOM frame in modality units (pydicom's modality LUT) and the
-    dataset."""
-    pydicom = _require('pydicom', 'pydicom')
-    apply_modality_lut, _ = _luts()
+    """Read one DICOM frame in modality units.
+
+    pydicom's ``apply_modality_lut`` applies RescaleSlope / RescaleIntercept
+    or the Modality LUT Sequence.
+
+    Args:
+        path (str): DICOM file.
+        frame (int, optional): Frame of a multi-frame file; the middle one
+            when None.
+
+    Returns:
+        tuple: float32 (H, W) array and the pydicom dataset (for its VOI LUT
+        and photometric interpretation, see :func:`dicom_to_unit`).
+    """
+    pydicom = _import_optional('pydicom', 'pydicom')
+    apply_modality_lut, _ = _pydicom_luts()
     try:
         ds = pydicom.dcmread(path)
         arr = ds.pixel_array
-    except Exception as exc:  # pydicom raises many types for bad files
-        raise ImageReadError(f'{path}: not a readable DICOM file: '
-                             f'{type(exc).__name__}: {exc}') from exc
+    except Exception as e:  # pydicom raises many error types
+        raise MedicalImageReadError(
+            f'Cannot read DICOM file {path}: {type(e).__name__}: {e}') from e
     if int(getattr(ds, 'SamplesPerPixel', 1)) != 1:
-        raise ImageReadError(f'{path}: only greyscale DICOM is supported')
+        raise MedicalImageReadError(f'{path}: only greyscale DICOM is '
+                                    f'supported')
     if int(getattr(ds, 'NumberOfFrames', 1) or 1) > 1:
-        arr = pick_slice(arr, frame, 0, path)
+        arr = _pick_slice(arr, frame, 0, path)
     return np.asarray(apply_modality_lut(arr, ds), dtype=np.float32), ds
 
 
-def dicom_unit(arr: np.ndarray, ds, window: Window, percentiles,
-               path: str) -> np.ndarray:
-    """A DICOM frame in [0, 1]: the file's VOI LUT (window or LUT sequence,
-    by pydicom, its output range scaled to [0, 1]) for 'auto' / 'file',
-    else :func:`window_image`; MONOCHROME1 inverted last."""
+def has_voi_lut(ds) -> bool:
+    """Whether a DICOM dataset stores a window or a VOI LUT Sequence."""
+    return 'WindowCenter' in ds or 'VOILUTSequence' in ds
+
+
+def dicom_to_unit(arr: np.ndarray, ds, window: Window = 'auto',
+                  percentiles: Tuple[float, float] = (0.5, 99.5),
+                  path: str = '') -> np.ndarray:
+    """Display a DICOM frame in modality units as a [0, 1] image.
+
+    With ``window`` 'auto' or 'file' and a file that stores a VOI LUT
+    (WindowCenter / WindowWidth with its VOILUTFunction, or a VOI LUT
+    Sequence), pydicom's ``apply_voi_lut`` maps the values and its output
+    range becomes [0, 1]. Otherwise :func:`apply_window` does ('auto'
+    without a VOI LUT is min-max). MONOCHROME1 is inverted last, so a
+    window is always given in modality units.
+
+    Args:
+        arr (np.ndarray): Output of :func:`read_dicom`.
+        ds: Its pydicom dataset.
+        window (str | Sequence[float]): See :func:`apply_window`.
+        percentiles (tuple[float, float]): For ``window='percentile'``.
+        path (str): File name for error messages.
+
+    Returns:
+        np.ndarray: float32 image in [0, 1].
+    """
     if isinstance(window, str) and window in ('auto', 'file'):
-        if 'WindowCenter' in ds or 'VOILUTSequence' in ds:
-            _, apply_voi_lut = _luts()
-            # the LUT's output range: where values far outside it land
+        if has_voi_lut(ds):
+            _, apply_voi_lut = _pydicom_luts()
+            # the VOI output range: the images of values far below / above
             ends = np.array([-2.**31, 2.**31 - 1])
-            if 'VOILUTSequence' in ds:  # a table is indexed by integers
+            if 'VOILUTSequence' in ds:  # a LUT is indexed by integers
                 arr = np.rint(arr).astype(np.int64)
                 ends = ends.astype(np.int64)
             out = np.asarray(apply_voi_lut(arr, ds), dtype=np.float64)
@@ -159,160 +168,355 @@ def dicom_unit(arr: np.ndarray, ds, window: Window, percentiles,
             img = (np.zeros_like(out) if high <= low else np.clip(
                 (out - low) / (high - low), 0., 1.)).astype(np.float32)
         elif window == 'file':
-            raise ValueError(f"{path}: window 'file' but the file stores no "
+            raise ValueError(f'{path}: window="file" but the file stores no '
                              'WindowCenter/WindowWidth or VOI LUT Sequence')
         else:
-            img = window_image(arr, 'minmax')
+            img = apply_window(arr, 'minmax')
     else:
-        img = window_image(arr, window, percentiles)
+        img = apply_window(arr, window, percentiles)
     if getattr(ds, 'PhotometricInterpretation', '') == 'MONOCHROME1':
         img = 1. - img
     return img
 
 
-def read_nifti(path: str, slice_index: Optional[int] = None,
-               slice_axis: Optional[int] = None) -> np.ndarray:
-    """A slice of a NIfTI image in RAS+ order (nibabel's
-    ``as_closest_canonical``): across axis 0 (sagittal) by default, or the
-    axis of size 1 of a 2-D image; rows from the high end of the second
-    remaining axis, columns from the high end of the first."""
-    nib = _require('nibabel', 'nibabel')
+def canonical_nifti(path: str):
+    """A NIfTI file as a 3-D float32 volume in RAS+ voxel order.
+
+    nibabel's ``as_closest_canonical`` reorders and flips the voxel axes so
+    that axis 0 runs to the patient's right, axis 1 to anterior and axis 2
+    to superior, whatever the file's affine. A 2-D image gets a third axis
+    of size 1 first; trailing axes of size 1 are dropped.
+
+    Args:
+        path (str): .nii or .nii.gz file.
+
+    Returns:
+        np.ndarray: float32 (X, Y, Z) volume, scl_slope / scl_inter applied.
+    """
+    nib = _import_optional('nibabel', 'nibabel')
     try:
         img = nib.load(path)
         data = np.asanyarray(img.dataobj).astype(np.float32)
-    except Exception as exc:
-        raise ImageReadError(f'{path}: not a readable NIfTI file: '
-                             f'{type(exc).__name__}: {exc}') from exc
+    except Exception as e:
+        raise MedicalImageReadError(
+            f'Cannot read NIfTI file {path}: {type(e).__name__}: {e}') from e
     while data.ndim > 3 and data.shape[-1] == 1:
         data = data[..., 0]
     if data.ndim == 2:
         data = data[..., None]
     if data.ndim != 3:
-        raise ImageReadError(f'{path}: expected a 2-D or 3-D NIfTI image, '
-                             f'got shape {data.shape}')
-    vol = np.asanyarray(nib.as_closest_canonical(
-        nib.Nifti1Image(data, img.affine)).dataobj).astype(np.float32)
+        raise MedicalImageReadError(
+            f'{path}: expected a 2-D or 3-D NIfTI image, got shape '
+            f'{data.shape}')
+    canonical = nib.as_closest_canonical(nib.Nifti1Image(data, img.affine))
+    return np.asanyarray(canonical.dataobj).astype(np.float32)
+
+
+def read_nifti(path: str, slice_index: Optional[int] = None,
+               slice_axis: Optional[int] = None) -> np.ndarray:
+    """Read a 2-D NIfTI image or one slice of a 3-D volume, oriented by its
+    affine.
+
+    After :func:`canonical_nifti` (RAS+), a slice across axis 0 is sagittal,
+    across 1 coronal and across 2 axial. A 2-D image is the slice across its
+    axis of size 1. The slice is shown radiologically: rows run superior to
+    inferior (anterior to posterior for an axial slice) and columns
+    anterior to posterior on a sagittal slice, patient's right to left
+    otherwise.
+
+    Args:
+        path (str): .nii or .nii.gz file.
+        slice_index (int, optional): Slice of a 3-D volume, in RAS+ order
+            along ``slice_axis``; the middle one when None.
+        slice_axis (int, optional): RAS+ axis across which to slice; the
+            axis of size 1 of a 2-D image, else 0 (sagittal) when None.
+
+    Returns:
+        np.ndarray: float32 (H, W) array.
+    """
+    vol = canonical_nifti(path)
+    flat = [a for a in range(3) if vol.shape[a] == 1]
     if slice_axis is None:
-        flat = [a for a in range(3) if vol.shape[a] == 1]
         slice_axis = flat[0] if flat else 0
     if slice_axis not in (0, 1, 2):
-        raise ValueError(f'{path}: slice_axis must be 0, 1 or 2, got '
-                         f'{slice_axis}')
-    sliced = pick_slice(vol, slice_index, slice_axis, path)
-    return np.ascontiguousarray(sliced.T[::-1, ::-1])
+        raise ValueError(f'{path}: slice_axis must be 0 (sagittal), 1 '
+                         f'(coronal) or 2 (axial), got {slice_axis}')
+    img = _pick_slice(vol, slice_index, slice_axis, path)
+    # remaining RAS axes (a, b) with a < b: rows = b high to low, columns =
+    # a high to low (anterior / patient's right on the left)
+    return np.ascontiguousarray(img.T[::-1, ::-1])
 
 
-def read_metaimage(path: str, slice_index: Optional[int] = None,
-                   slice_axis: int = 0) -> np.ndarray:
-    """A slice (numpy axis order: z, y, x) of a MetaImage, via SimpleITK."""
-    sitk = _require('SimpleITK', 'SimpleITK')
-    try:
-        vol = sitk.GetArrayFromImage(sitk.ReadImage(path))
-    except RuntimeError as exc:
-        raise ImageReadError(f'{path}: SimpleITK cannot read it: '
-                             f'{exc}') from exc
-    return pick_slice(np.squeeze(vol), slice_index, slice_axis,
-                      path).astype(np.float32)
+def _dicom_headers(paths: Sequence[str]):
+    if not paths:  # a folder without DICOM files needs no pydicom
+        return []
+    pydicom = _import_optional('pydicom', 'pydicom')
+    headers = []
+    for path in paths:
+        try:
+            headers.append(pydicom.dcmread(path, stop_before_pixels=True))
+        except Exception as e:
+            raise MedicalImageReadError(
+                f'Cannot read DICOM file {path}: {type(e).__name__}: '
+                f'{e}') from e
+    return headers
 
 
-def read_raster(path: str) -> np.ndarray:
-    """Decode a PNG/JPEG/BMP/TIFF as greyscale at its own bit depth."""
-    import cv2
-    buf = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if buf.size else None
-    if img is None:
-        raise ImageReadError(f'{path}: cannot decode the image (corrupt or '
-                             f'not an image)')
-    if img.ndim == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY
-                           if img.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
-    return img
+def is_dicom_file(path: str) -> bool:
+    """A DICOM file by extension, or by the ``DICM`` marker at byte 128."""
+    return osp.isfile(path) and image_format(path) == 'dicom'
 
 
-def dicom_series(folder: str) -> List[str]:
-    """The DICOM files of ``folder`` (with or without extension) ordered
-    along the slice normal (ImagePositionPatient projected on the cross
-    product of ImageOrientationPatient's directions; else InstanceNumber).
-    They must form one sagittal series."""
-    pydicom = _require('pydicom', 'pydicom')
-    files = sorted(osp.join(folder, f) for f in os.listdir(folder))
-    files = [f for f in files if is_dicom(f)]
-    if not files:
-        raise FileNotFoundError(f'no DICOM files in {folder}')
-    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
-    uids = sorted({str(getattr(ds, 'SeriesInstanceUID', ''))
-                   for ds in headers})
-    if len(uids) > 1:
-        raise ImageReadError(f'{folder} holds {len(uids)} DICOM series '
-                             f'({", ".join(u or "(no UID)" for u in uids)});'
-                             ' put each series in its own folder')
-    if all(getattr(ds, 'ImagePositionPatient', None) is not None and
-           getattr(ds, 'ImageOrientationPatient', None) is not None
-           for ds in headers):
+def dicom_series_in(folder: str) -> Dict[str, List[str]]:
+    """The DICOM files directly in ``folder``, grouped by
+    SeriesInstanceUID (files without one form the series '')."""
+    files = sorted(osp.join(folder, name) for name in os.listdir(folder))
+    files = [f for f in files if is_dicom_file(f)]
+    series: Dict[str, List[str]] = {}
+    for path, ds in zip(files, _dicom_headers(files)):
+        series.setdefault(str(getattr(ds, 'SeriesInstanceUID', '')),
+                          []).append(path)
+    return series
+
+
+def sort_dicom_series(paths: Sequence[str], source: str = ''
+                      ) -> Tuple[List[str], Optional[np.ndarray]]:
+    """Order the files of one series along their slice normal.
+
+    The normal is the cross product of ImageOrientationPatient's row and
+    column directions, and a file's position is ImagePositionPatient
+    projected on it. Files without these are ordered by InstanceNumber.
+
+    Args:
+        paths (Sequence[str]): Files of one series.
+        source (str): Folder name for error messages.
+
+    Returns:
+        tuple[list[str], np.ndarray | None]: The ordered files and the
+        slice normal (patient LPS coordinates), None when unknown.
+    """
+    headers = _dicom_headers(paths)
+    geometry = all(
+        getattr(ds, 'ImagePositionPatient', None) is not None
+        and getattr(ds, 'ImageOrientationPatient', None) is not None
+        for ds in headers)
+    if geometry:
         iop = np.asarray(headers[0].ImageOrientationPatient, np.float64)
         normal = np.cross(iop[:3], iop[3:])
-        axis = int(np.argmax(np.abs(normal)))
-        if axis != 0:
-            raise ImageReadError(
-                f'{folder}: the series is '
-                f"{'coronal' if axis == 1 else 'axial'}, not sagittal; pass "
-                'a sagittal series or one file of it')
         keys = [float(np.dot(normal, np.asarray(ds.ImagePositionPatient,
                                                 np.float64)))
                 for ds in headers]
     else:
-        missing = [f for f, ds in zip(files, headers)
+        normal = None
+        missing = [p for p, ds in zip(paths, headers)
                    if getattr(ds, 'InstanceNumber', None) is None]
         if missing:
-            raise ImageReadError(
-                f'{folder}: cannot order the series: {missing[0]} has '
+            raise MedicalImageReadError(
+                f'{source}: cannot order the series: {missing[0]} has '
                 'neither ImagePositionPatient + ImageOrientationPatient nor '
                 'InstanceNumber')
         keys = [float(ds.InstanceNumber) for ds in headers]
-    order = sorted(range(len(files)), key=lambda i: (keys[i], files[i]))
-    return [files[i] for i in order]
+    order = sorted(range(len(paths)), key=lambda i: (keys[i], paths[i]))
+    return [paths[i] for i in order], normal
 
 
-def read_slice(path: str, window: Window = 'auto',
-               slice_index: Optional[int] = None,
-               percentiles: Tuple[float, float] = (0.5, 99.5)) -> np.ndarray:
-    """A file, or a folder holding one sagittal DICOM series, as a float32
-    (H, W) image in [0, 1].
+def dicom_series_slice(folder: str, slice_index: Optional[int] = None
+                       ) -> Tuple[str, int, int]:
+    """The file of a sagittal DICOM series folder to read: the mid-sagittal
+    slice, or ``slice_index`` in the order along the slice normal.
 
-    ``window``: 'auto' (a DICOM file's own VOI LUT, else min-max; 8-bit
-    rasters divided by 255), 'file' (the DICOM VOI LUT, an error without
-    one), 'minmax', 'percentile' or (center, width) in modality units.
-    ``slice_index``: slice of a 3-D file (NIfTI: along the sagittal RAS
-    axis; MetaImage: first numpy axis; DICOM: frame) or file of a series;
-    the middle one by default.
+    Args:
+        folder (str): Folder holding the files of one series.
+        slice_index (int, optional): Position in the ordered series; the
+            middle one when None.
+
+    Returns:
+        tuple[str, int, int]: The file, its index and the series length.
+    """
+    series = dicom_series_in(folder)
+    if not series:
+        raise FileNotFoundError(f'no DICOM files in {folder}')
+    if len(series) > 1:
+        listing = ', '.join(f'{uid or "(no UID)"}: {len(files)} files'
+                            for uid, files in sorted(series.items()))
+        raise MedicalImageReadError(
+            f'{folder} holds {len(series)} DICOM series ({listing}); put '
+            'each series in its own folder')
+    files, normal = sort_dicom_series(next(iter(series.values())), folder)
+    if normal is not None and int(np.argmax(np.abs(normal))) != 0:
+        plane = 'coronal' if int(np.argmax(np.abs(normal))) == 1 else 'axial'
+        raise MedicalImageReadError(
+            f'{folder}: the series is {plane} (slice normal '
+            f'{np.round(normal, 3).tolist()} in patient LPS), not sagittal; '
+            'pass a sagittal series or a single file of it')
+    n = len(files)
+    index = n // 2 if slice_index is None else int(slice_index)
+    if not -n <= index < n:
+        raise MedicalImageReadError(
+            f'{folder}: slice_index {index} out of range for a series of '
+            f'{n} files')
+    return files[index], index % n, n
+
+
+def read_metaimage_sitk(path: str) -> Tuple[np.ndarray, dict]:
+    """A MetaImage volume in numpy axis order (z, y, x) via SimpleITK, with
+    no metadata (the default reader of :func:`read_metaimage_slice`)."""
+    sitk = _import_optional('SimpleITK', 'SimpleITK')
+    return sitk.GetArrayFromImage(sitk.ReadImage(path)), {}
+
+
+def read_metaimage_slice(path: str, slice_index: Optional[int] = None,
+                         slice_axis: int = 0,
+                         reader: Optional[MetaImageReader] = None
+                         ) -> np.ndarray:
+    """Read a 2-D MetaImage or one slice (numpy axis order) of a volume.
+
+    Args:
+        path (str): .mha or .mhd file.
+        slice_index (int, optional): Slice along ``slice_axis``; the middle
+            one when None.
+        slice_axis (int): Numpy axis of the volume to slice. Defaults to 0.
+        reader (callable, optional): ``path -> (array, meta)``. Defaults to
+            :func:`read_metaimage_sitk`; the training side passes
+            ``meddet_mm.datasets.metaimage.read_metaimage``, which falls
+            back to a built-in reader without SimpleITK.
+
+    Returns:
+        np.ndarray: float32 (H, W) array.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'MetaImage file not found: {path}')
+    try:
+        vol, _ = (reader or read_metaimage_sitk)(path)
+    except (FileNotFoundError, ImportError):
+        raise
+    except Exception as e:
+        raise MedicalImageReadError(
+            f'Cannot read MetaImage file {path}: {e}') from e
+    return _pick_slice(np.squeeze(vol), slice_index, slice_axis,
+                       path).astype(np.float32)
+
+
+def apply_window(img: np.ndarray, window: Window = 'minmax',
+                 percentiles: Tuple[float, float] = (0.5, 99.5),
+                 file_window: Optional[Tuple[float, float]] = None
+                 ) -> np.ndarray:
+    """Map intensities to [0, 1].
+
+    Args:
+        img (np.ndarray): Image in modality units.
+        window (str | Sequence[float]): 'auto' (the file's window when it has
+            one, else min-max), 'file' (the file's window, error if absent),
+            'minmax', 'percentile', or an explicit (center, width).
+            Defaults to 'minmax'.
+        percentiles (tuple[float, float]): Low / high percentiles for
+            'percentile'. Defaults to (0.5, 99.5).
+        file_window (tuple[float, float], optional): (center, width) stored
+            in the file.
+
+    Returns:
+        np.ndarray: float32 image clipped to [0, 1].
+    """
+    img = img.astype(np.float32)
+    if isinstance(window, str):
+        if window == 'auto':
+            window = 'file' if file_window is not None else 'minmax'
+        if window == 'file':
+            if file_window is None:
+                raise ValueError('window="file" but the file stores no '
+                                 'WindowCenter/WindowWidth')
+            center, width = file_window
+            lo, hi = center - width / 2., center + width / 2.
+        elif window == 'minmax':
+            lo, hi = float(img.min()), float(img.max())
+        elif window == 'percentile':
+            lo, hi = (float(v) for v in np.percentile(img, percentiles))
+        else:
+            raise ValueError(f'unknown window {window!r}; use auto, file, '
+                             f'minmax, percentile or (center, width)')
+    else:
+        center, width = (float(v) for v in window)
+        lo, hi = center - width / 2., center + width / 2.
+    if hi <= lo:
+        return np.zeros_like(img)
+    return np.clip((img - lo) / (hi - lo), 0., 1.)
+
+
+def read_raster(path: str, flag: Optional[int] = None) -> np.ndarray:
+    """Decode a PNG/JPEG/... file with OpenCV (``flag`` defaults to
+    ``cv2.IMREAD_UNCHANGED``), raising on failure."""
+    import cv2
+    buf = np.fromfile(path, dtype=np.uint8)
+    flag = cv2.IMREAD_UNCHANGED if flag is None else flag
+    img = cv2.imdecode(buf, flag) if buf.size else None
+    if img is None:
+        raise MedicalImageReadError(
+            f'Cannot decode image file {path} (corrupt or not an image)')
+    return img
+
+
+def read_medical_slice(path: str,
+                       window: Window = 'auto',
+                       percentiles: Tuple[float, float] = (0.5, 99.5),
+                       slice_index: Optional[int] = None,
+                       slice_axis: Optional[int] = None,
+                       metaimage_reader: Optional[MetaImageReader] = None
+                       ) -> np.ndarray:
+    """Read any supported file, or a DICOM series folder, as a 2-D float32
+    image in [0, 1].
+
+    8-bit raster files are divided by 255 (no windowing) unless ``window`` is
+    an explicit (center, width) in 0-255 units; 16-bit raster files and all
+    medical formats are windowed.
+
+    Args:
+        path (str): Image path, or a folder with the files of one sagittal
+            DICOM series.
+        window (str | Sequence[float]): See :func:`apply_window`; 'auto'
+            uses a DICOM file's own VOI LUT (:func:`dicom_to_unit`).
+            Defaults to 'auto'.
+        percentiles (tuple[float, float]): For ``window='percentile'``.
+        slice_index (int, optional): Slice / frame of a 3-D file, or file of
+            a series (ordered along the slice normal); middle when None.
+        slice_axis (int, optional): Slice axis of a 3-D file: the RAS+ axis
+            for NIfTI (default 0, sagittal; see :func:`read_nifti`), the
+            numpy axis for MetaImage (default 0).
+        metaimage_reader (callable, optional): See
+            :func:`read_metaimage_slice`.
+
+    Returns:
+        np.ndarray: float32 (H, W) image in [0, 1].
     """
     if osp.isdir(path):
-        files = dicom_series(path)
-        count = len(files)
-        index = count // 2 if slice_index is None else int(slice_index)
-        if not -count <= index < count:
-            raise ImageReadError(f'{path}: slice index {index} is out of '
-                                 f'range for a series of {count} files')
-        arr, ds = read_dicom(files[index])
-        return dicom_unit(arr, ds, window, percentiles, files[index])
+        file, _, _ = dicom_series_slice(path, slice_index)
+        arr, ds = read_dicom(file)
+        return dicom_to_unit(arr, ds, window, percentiles, file)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'image file not found: {path}')
+        raise FileNotFoundError(f'Image file not found: {path}')
     fmt = image_format(path)
     if fmt == 'dicom':
         arr, ds = read_dicom(path, slice_index)
-        return dicom_unit(arr, ds, window, percentiles, path)
+        return dicom_to_unit(arr, ds, window, percentiles, path)
     if fmt == 'nifti':
-        img = read_nifti(path, slice_index)
+        img = read_nifti(path, slice_index, slice_axis)
     elif fmt == 'metaimage':
-        img = read_metaimage(path, slice_index)
+        img = read_metaimage_slice(path, slice_index,
+                                   0 if slice_axis is None else slice_axis,
+                                   metaimage_reader)
     else:
-        img = read_raster(path)
-        if img.dtype == np.uint8 and isinstance(window, str) and \
+        import cv2
+        raw = read_raster(path)
+        if raw.ndim == 3:
+            code = (cv2.COLOR_BGRA2GRAY
+                    if raw.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+            raw = cv2.cvtColor(raw, code)
+        if raw.dtype == np.uint8 and isinstance(window, str) and \
                 window in ('auto', 'file'):
-            return img.astype(np.float32) / 255.
+            return raw.astype(np.float32) / 255.
+        img = raw.astype(np.float32)
     if isinstance(window, str) and window in ('auto', 'file'):
-        window = 'minmax'  # only DICOM stores a window
-    return window_image(img, window, percentiles)
+        window = 'minmax'  # no file window outside DICOM
+    return apply_window(img, window, percentiles)
 
 
 def to_bgr_uint8(img: np.ndarray) -> np.ndarray:
@@ -345,19 +549,6 @@ def file_stem(path: str) -> str:
     return osp.splitext(name)[0]
 
 
-def _dicom_series_count(folder: str) -> int:
-    """Files of the largest DICOM series directly in ``folder``."""
-    pydicom = _require('pydicom', 'pydicom')
-    counts = {}
-    for name in os.listdir(folder):
-        path = osp.join(folder, name)
-        if is_dicom(path):
-            uid = str(getattr(pydicom.dcmread(path, stop_before_pixels=True),
-                              'SeriesInstanceUID', ''))
-            counts[uid] = counts.get(uid, 0) + 1
-    return max(counts.values(), default=0)
-
-
 def collect_inputs(path: str,
                    slice_index: Optional[int] = None) -> List[InputSlice]:
     """The images to run on, as tools/infer.py chooses them: ``path``
@@ -367,7 +558,7 @@ def collect_inputs(path: str,
         return [InputSlice(file_stem(path), path, slice_index)]
     if not osp.isdir(path):
         raise FileNotFoundError(f'input not found: {path}')
-    if _dicom_series_count(path) > 1:
+    if any(len(files) > 1 for files in dicom_series_in(path).values()):
         return [InputSlice(file_stem(path), path, slice_index)]
     files = sorted(osp.join(path, f) for f in os.listdir(path)
                    if f.lower().endswith(FOLDER_EXTS))

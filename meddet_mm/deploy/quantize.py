@@ -19,8 +19,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .medical_image import InputSlice, collect_inputs, read_slice, \
-    to_bgr_uint8
+from .medical_image import (InputSlice, collect_inputs, read_medical_slice,
+                            to_bgr_uint8)
 from .preprocess import resize_image
 from .spec import DeploySpec, embed_metadata, sidecar_path
 
@@ -62,8 +62,8 @@ def _reader_class():
                 return None
             item = self.items[self.position]
             self.position += 1
-            img = to_bgr_uint8(read_slice(item.path, self.window,
-                                          item.slice_index))
+            img = to_bgr_uint8(read_medical_slice(
+                item.path, self.window, slice_index=item.slice_index))
             resized, _ = resize_image(img, self.spec.resize)
             return {self.spec.input_name: resized[None]}
 

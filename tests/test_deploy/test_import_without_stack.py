@@ -23,7 +23,7 @@ def test_deploy_package_needs_no_training_stack(tmp_path):
         cv2.imwrite({str(tmp_path / 'a.png')!r},
                     np.full((40, 30), 128, np.uint8))
         img = deploy.to_bgr_uint8(
-            deploy.read_slice({str(tmp_path / 'a.png')!r}))
+            deploy.read_medical_slice({str(tmp_path / 'a.png')!r}))
         resized, scale = deploy.resize_image(
             img, deploy.ResizeRule(scale_wh=(60, 80)))
         assert resized.shape == (80, 60, 3) and scale == (2.0, 2.0)

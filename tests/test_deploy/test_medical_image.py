@@ -1,7 +1,12 @@
-"""The deploy readers give the image the training-side reader
-(meddet_mm.datasets.medical_io, used by tools/infer.py) gives, for every
-format and window; a DICOM series folder is one input (its middle slice
-along the slice normal) as in tools/infer.py."""
+"""meddet_mm.deploy.medical_image is the one image reader: the training side
+(meddet_mm.datasets.medical_io, used by LoadMedicalImageFromFile and
+tools/infer.py) re-exports its functions and differs only in its MetaImage
+reader; a DICOM series folder is one input (its middle slice along the slice
+normal) as in tools/infer.py. The format rules themselves are tested through
+LoadMedicalImageFromFile in tests/test_datasets/test_load_medical_image.py.
+"""
+import builtins
+import inspect
 import os
 
 import cv2
@@ -9,10 +14,9 @@ import numpy as np
 import pytest
 
 from deploy_helpers import write_dicom
-from meddet_mm.datasets.medical_io import read_medical_slice
-from meddet_mm.deploy import ImageReadError, collect_inputs, read_slice
-
-WINDOWS = ['auto', 'minmax', 'percentile', (500., 800.)]
+from meddet_mm.datasets import medical_io
+from meddet_mm.deploy import (MedicalImageReadError, collect_inputs,
+                              medical_image, read_medical_slice)
 
 
 def ramp(h=24, w=30, scale=37.):
@@ -21,100 +25,107 @@ def ramp(h=24, w=30, scale=37.):
             rng.integers(0, 20, (h, w))).astype(np.float32)
 
 
-def assert_same(path, window, **kwargs):
-    ours = read_slice(str(path), window, **kwargs)
-    theirs = read_medical_slice(str(path), window, **kwargs)
-    assert ours.dtype == np.float32 and ours.shape == theirs.shape
-    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+def test_training_side_has_no_reader_of_its_own():
+    for name in ('MedicalImageReadError', 'apply_window', 'dicom_series_in',
+                 'dicom_series_slice', 'dicom_to_unit', 'image_format',
+                 'read_dicom', 'read_nifti', 'read_raster'):
+        assert getattr(medical_io, name) is getattr(medical_image, name), name
+    own = sorted(name for name, obj in vars(medical_io).items()
+                 if inspect.isfunction(obj)
+                 and obj.__module__ == medical_io.__name__)
+    # only the wrappers that plug in the MetaImage reader without SimpleITK
+    assert own == ['read_medical_slice', 'read_metaimage_slice']
 
 
-@pytest.mark.parametrize('window', WINDOWS)
-def test_raster_8_and_16_bit(tmp_path, window):
+def test_raster_8_and_16_bit(tmp_path):
     img = ramp()
-    cv2.imwrite(str(tmp_path / 'a8.png'), (img / img.max() * 255).astype(
-        np.uint8))
+    img8 = (img / img.max() * 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / 'a8.png'), img8)
     cv2.imwrite(str(tmp_path / 'a16.png'), img.astype(np.uint16))
-    cv2.imwrite(str(tmp_path / 'rgb.png'), np.stack(
-        [img % 256] * 3, -1).astype(np.uint8))
-    for name in ('a8.png', 'a16.png', 'rgb.png'):
-        assert_same(tmp_path / name, window)
+    cv2.imwrite(str(tmp_path / 'rgb.png'), np.stack([img8] * 3, -1))
+    for name in ('a8.png', 'rgb.png'):  # 8 bit: divided by 255, no window
+        out = read_medical_slice(str(tmp_path / name))
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, img8 / np.float32(255))
+    out = read_medical_slice(str(tmp_path / 'a16.png'))  # 16 bit: min-max
+    np.testing.assert_allclose(out, (img - img.min()) / np.ptp(img),
+                               atol=1e-6)
+    out = read_medical_slice(str(tmp_path / 'a16.png'), (500., 1000.))
+    np.testing.assert_allclose(out, np.clip(img / 1000., 0, 1), atol=1e-6)
 
 
-@pytest.mark.parametrize('window', WINDOWS + ['file'])
-@pytest.mark.parametrize('photometric', ['MONOCHROME2', 'MONOCHROME1'])
-def test_dicom(tmp_path, window, photometric):
-    path = tmp_path / 'x.dcm'
-    write_dicom(path, ramp(), slope=2., intercept=-100., window=(900, 1200),
-                photometric=photometric)
-    assert_same(path, window)
-    plain = tmp_path / 'IM0001'  # no extension, no window
-    write_dicom(plain, ramp(), photometric=photometric)
-    if window == 'file':
-        with pytest.raises(ValueError, match="IM0001: window 'file'"):
-            read_slice(str(plain), window)
-    else:
-        assert_same(plain, window)
-
-
-def test_dicom_voi_lut_sequence(tmp_path):
-    from pydicom.dataset import Dataset
-    item = Dataset()
-    item.LUTDescriptor = [300, 0, 12]
-    item.LUTData = np.round(np.sqrt(np.arange(300) / 299.) * 4095).astype(
-        '<u2').tobytes()
-    write_dicom(tmp_path / 'lut.dcm', ramp(scale=4.).astype(np.uint16),
-                slope=None, VOILUTSequence=[item])
-    for window in ('auto', 'minmax'):
-        assert_same(tmp_path / 'lut.dcm', window)
-
-
-def test_nifti_slices(tmp_path):
-    nib = pytest.importorskip('nibabel')
-    vol = np.stack([ramp() * k for k in (1, 2, 3, 4)], -1)  # (24, 30, 4)
-    # voxel axes stored as (S, L, P)-like: the reader must reorient
-    affine = np.array([[0, -0.5, 0, 10], [0, 0, -0.5, 5], [4., 0, 0, -3],
-                       [0, 0, 0, 1]])
-    img = nib.Nifti1Image(vol, affine)
-    img.header.set_slope_inter(1.5, 10.)
-    nib.save(img, str(tmp_path / 'v.nii.gz'))
-    nib.save(nib.Nifti1Image(ramp(), np.eye(4)), str(tmp_path / 'flat.nii'))
-    for index in (None, 0, -1):
-        assert_same(tmp_path / 'v.nii.gz', 'minmax', slice_index=index)
-    assert_same(tmp_path / 'flat.nii', 'auto')
-
-
-def test_metaimage_slices(tmp_path):
+def test_metaimage_with_simpleitk_and_with_the_builtin_reader(
+        tmp_path, monkeypatch):
+    """The deploy side reads MetaImage with SimpleITK; the training side
+    also without it (meddet_mm.datasets.metaimage); both give one image."""
     sitk = pytest.importorskip('SimpleITK')
     vol = np.stack([ramp() * k for k in (1, 2, 3)]).astype(np.int16)
-    sitk.WriteImage(sitk.GetImageFromArray(vol), str(tmp_path / 'v.mha'))
-    for index in (None, 2):
-        assert_same(tmp_path / 'v.mha', 'minmax', slice_index=index)
+    path = str(tmp_path / 'v.mha')
+    sitk.WriteImage(sitk.GetImageFromArray(vol), path)
+    monkeypatch.setenv('MEDDET_NO_SIMPLEITK', '1')  # the built-in reader
+    for index, axis in ((None, None), (2, None), (0, 1)):
+        ours = read_medical_slice(path, 'minmax', slice_index=index,
+                                  slice_axis=axis)
+        theirs = medical_io.read_medical_slice(path, 'minmax',
+                                               slice_index=index,
+                                               slice_axis=axis)
+        expected = np.take(vol, 1 if index is None else index,
+                           axis=axis or 0).astype(np.float32)
+        expected = (expected - expected.min()) / np.ptp(expected)
+        np.testing.assert_allclose(ours, expected, atol=1e-6)
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_metaimage_without_simpleitk_names_the_package(tmp_path,
+                                                       monkeypatch):
+    (tmp_path / 'v.mha').write_text('NDims = 2\n')
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == 'SimpleITK':
+            raise ImportError('No module named SimpleITK')
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, '__import__', fake_import)
+    with pytest.raises(ImportError, match='pip install SimpleITK'):
+        read_medical_slice(str(tmp_path / 'v.mha'))
 
 
 def test_series_folder_is_one_input_read_at_its_middle(tmp_path):
     series = tmp_path / 'series.v1'
     series.mkdir()
     # file names in another order than the positions along the normal
-    for k, x in enumerate((30., 10., 20., 40., 0.)):
+    positions = (30., 10., 20., 40., 0.)
+    for k, x in enumerate(positions):
         write_dicom(series / f'IM{k}', ramp() * (k + 1), position=(x, 0., 0.),
                     number=k + 1, window=(500, 900))
     items = collect_inputs(str(series))
     assert [(i.name, i.path) for i in items] == [('series', str(series))]
+    # write_dicom's sagittal orientation has the slice normal -x
+    normal = np.cross((0, 1, 0), (0, 0, -1))
+    assert normal.tolist() == [-1, 0, 0]
+    by_position = sorted(range(5), key=lambda k: -positions[k])
+    top = float(ramp().max()) * 5
     for index in (None, 0, -2):
-        assert_same(series, 'auto', slice_index=index)
-    with pytest.raises(ImageReadError, match='slice index 5 is out of range'):
-        read_slice(str(series), slice_index=5)
+        k = by_position[2 if index is None else index]
+        out = read_medical_slice(str(series), (top / 2, top),
+                                 slice_index=index)
+        np.testing.assert_allclose(out, ramp() * (k + 1) / top, atol=1e-6)
+    with pytest.raises(MedicalImageReadError,
+                       match='slice_index 5 out of range for a series of 5'):
+        read_medical_slice(str(series), slice_index=5)
     write_dicom(series / 'other.dcm', ramp(), position=(0., 0., 0.),
                 series_uid='9.9')
-    with pytest.raises(ImageReadError, match='holds 2 DICOM series'):
-        read_slice(str(series))
+    with pytest.raises(MedicalImageReadError, match='holds 2 DICOM series'):
+        read_medical_slice(str(series))
     axial = tmp_path / 'axial'
     axial.mkdir()
     for k in range(2):
         write_dicom(axial / f'A{k}', ramp(), position=(0., 0., float(k)),
                     orientation=(1, 0, 0, 0, 1, 0))
-    with pytest.raises(ImageReadError, match='axial, not sagittal'):
-        read_slice(str(axial))
+    with pytest.raises(MedicalImageReadError,
+                       match='the series is axial .*, not sagittal'):
+        read_medical_slice(str(axial))
 
 
 def test_folder_of_images_and_errors(tmp_path):
@@ -129,7 +140,9 @@ def test_folder_of_images_and_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='no image files'):
         collect_inputs(str(empty))
     (tmp_path / 'bad.png').write_bytes(b'garbage')
-    with pytest.raises(ImageReadError, match='bad.png: cannot decode'):
-        read_slice(str(tmp_path / 'bad.png'))
-    with pytest.raises(ValueError, match='no WindowCenter'):
-        read_slice(str(tmp_path / 'a.dcm'), window='file')
+    with pytest.raises(MedicalImageReadError,
+                       match='Cannot decode image file .*bad.png'):
+        read_medical_slice(str(tmp_path / 'bad.png'))
+    with pytest.raises(ValueError, match='a.dcm: window="file" but the file '
+                       'stores no WindowCenter'):
+        read_medical_slice(str(tmp_path / 'a.dcm'), window='file')

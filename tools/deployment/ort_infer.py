@@ -53,15 +53,15 @@ def main(argv=None):
     with warnings.catch_warnings():  # a torch without the OpenMMLab stack
         warnings.filterwarnings('ignore', message='meddet_mm: ')
         from meddet_mm.deploy import (OnnxDetector, collect_inputs,
-                                      detection_records, read_slice,
+                                      detection_records, read_medical_slice,
                                       to_bgr_uint8, write_outputs)
     items = collect_inputs(args.input, args.slice_index)
     detector = OnnxDetector(args.model, args.meta, threads=args.threads)
     classes = detector.class_names
     os.makedirs(args.out_dir, exist_ok=True)
     for i, item in enumerate(items, 1):
-        img = to_bgr_uint8(read_slice(item.path, args.window,
-                                      item.slice_index))
+        img = to_bgr_uint8(read_medical_slice(
+            item.path, args.window, slice_index=item.slice_index))
         records = detection_records(detector.predict(img), classes,
                                     args.score_thr)
         stem = write_outputs(args.out_dir, item.name, item.path, img,
