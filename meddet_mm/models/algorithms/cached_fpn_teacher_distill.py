@@ -15,7 +15,7 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from .teacher_feature_cache import TeacherFeatureCache
+from .teacher_feature_cache import TeacherFeatureCache, take
 
 
 @MODELS.register_module()
@@ -71,30 +71,26 @@ class CachedFpnTeacherDistill(FpnTeacherDistill):
         """Fill every teacher recorder from the cache, running the teacher
         only on the images some recorder lacks."""
         cache = self.teacher_feature_cache
-        recorders = self.distiller.teacher_recorders.recorders
-        keys = cache.sample_keys(data_samples)
+        manager = self.distiller.teacher_recorders
+        recorders = manager.recorders
+
+        def run(indices):
+            inputs, _ = take(batch_inputs, data_samples, indices)
+            with manager, torch.no_grad():
+                self.teacher.extract_feat(inputs)
+            return {name: r.get_record_data()
+                    for name, r in recorders.items()}
+
         teacher_keys = {
             name: cache.teacher_key(f'teacher/{name}', self.teacher,
                                     recorder.source)
             for name, recorder in recorders.items()
         }
-        entries = {name: cache.lookup(teacher_keys[name], keys)
-                   for name in recorders}
-        missing = sorted({i for rows in entries.values()
-                          for i, e in enumerate(rows) if e is None})
-        if missing:
-            with self.distiller.teacher_recorders, torch.no_grad():
-                self.teacher.extract_feat(batch_inputs[missing])
-            for name, recorder in recorders.items():
-                live = recorder.get_record_data()
-                cache.put(teacher_keys[name], [keys[i] for i in missing],
-                          live)
-                for i, entry in zip(missing, cache.split(live)):
-                    entries[name][i] = entry
+        maps = cache.exchange(teacher_keys, data_samples, run,
+                              batch_inputs.device)
         for name, recorder in recorders.items():
             recorder.reset_data_buffer()
-            recorder.data_buffer.append(
-                cache.assemble(entries[name], batch_inputs.device))
+            recorder.data_buffer.append(maps[name])
 
     def loss(self,
              batch_inputs: torch.Tensor,

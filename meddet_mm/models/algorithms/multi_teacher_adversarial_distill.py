@@ -2,28 +2,26 @@
 
 L = sigma * L_det + tau * L_dist + (1 - sigma - tau) * L_adv, with frozen
 teachers, LWFF-fused teacher features, AFA alignment and the AATM G/D game.
+This file keeps the optimisation order; the teachers are a
+:class:`FrozenTeachers`, the cache exchange is
+:meth:`TeacherFeatureCache.exchange` and L_dist and the other distillation
+losses come from :meth:`MedDetDistiller.compute_distill_losses`.
 """
 import contextlib
-import hashlib
-import json
-import os.path as osp
-import warnings
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config, ConfigDict
 from mmengine.optim import OptimWrapper, OptimWrapperDict
-from mmengine.runner import load_checkpoint
 from mmrazor.models.algorithms.base import BaseAlgorithm
-from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
+from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..data_preprocessors import PrivilegedDetDataPreprocessor
-from ..distillers.meddet_distiller import build_razor_module
+from ..distillers.meddet_distiller import (build_razor_module,
+                                           takes_data_samples)
 from ..losses.feature_distill_loss import standardize
-from .teacher_feature_cache import TeacherFeatureCache
+from .frozen_teachers import FrozenTeachers, build_detector, make_recorder
+from .teacher_feature_cache import TeacherFeatureCache, take
 
 STUDENT_KEYS = ('architecture', 'distiller')
 DISTILL_PRECISIONS = ('float32', 'bfloat16', 'float16')
@@ -34,54 +32,6 @@ def _unwrap(module: nn.Module) -> nn.Module:
     return getattr(module, 'module', module)
 
 
-def build_detector(cfg: Union[dict, str, nn.Module], what: str) -> nn.Module:
-    """Build an mmdet detector from a model dict or a config file path."""
-    if isinstance(cfg, nn.Module):
-        return cfg
-    if isinstance(cfg, str):
-        if not osp.isfile(cfg):
-            raise FileNotFoundError(f'{what}: config file not found: {cfg}')
-        cfg = Config.fromfile(cfg)['model']
-    if not isinstance(cfg, dict):
-        raise TypeError(f'{what}: expected a model config dict, a config '
-                        f'file path or an nn.Module, got {type(cfg)}')
-    cfg = ConfigDict(cfg)
-    cfg.setdefault('_scope_', 'mmdet')  # detectors live in mmdet's registry
-    return MODELS.build(cfg)
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def config_digest(cfg) -> Optional[str]:
-    """Short digest of a teacher's model config (None for a built module)."""
-    if isinstance(cfg, nn.Module):
-        return None
-    if isinstance(cfg, str):
-        cfg = Config.fromfile(cfg)['model']
-    cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
-    text = json.dumps(cfg, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
-
-
-def head_num_classes(model: nn.Module) -> Optional[int]:
-    """Class count of a detector's bbox head (None if it has none)."""
-    head = getattr(model, 'bbox_head', None)
-    return getattr(head, 'num_classes', None)
-
-
-def neck_num_outs(model: nn.Module) -> Optional[int]:
-    """Number of pyramid levels a detector's neck returns (if known)."""
-    neck = getattr(model, 'neck', None)
-    return getattr(neck, 'num_outs', None)
-
-
 @MODELS.register_module()
 class MultiTeacherAdversarialDistill(BaseAlgorithm):
     """MedDet: several frozen teachers, one student, AFA + LWFF + AATM.
@@ -89,14 +39,17 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
     Children (and optimizer keys of the ``OptimWrapperDict``):
     ``architecture`` (the student detector), ``distiller``
     (:class:`MedDetDistiller`: AFA connectors, fusers, generator), and
-    ``discriminator`` (AATM D, its own optimizer step). ``teachers`` is an
-    ``nn.ModuleDict`` of frozen detectors with no optimizer. Build the
-    optimizers with mmrazor's ``SeparateOptimWrapperConstructor``.
+    ``discriminator`` (AATM D, its own optimizer step). ``teachers`` is a
+    :class:`FrozenTeachers` (an ``nn.ModuleDict`` of frozen detectors) with
+    no optimizer. Build the optimizers with mmrazor's
+    ``SeparateOptimWrapperConstructor``.
 
     One ``train_step``:
       1. teachers (eval, ``no_grad``) give their recorded maps;
       2. student loss forward records its maps, distiller fuses and
-         generates; L = sigma*L_det + tau*L_dist + (1-sigma-tau)*L_adv(G)
+         generates, and computes L_dist and the other distillation losses
+         (``compute_distill_losses``);
+         L = sigma*L_det + tau*L_dist + (1-sigma-tau)*L_adv(G)
          (+ the learned fuser's own ``loss_fuse``) is back-propagated into
          student and distiller (D is frozen here). The fused teacher maps
          are a detached target of L_dist and L_adv;
@@ -115,7 +68,10 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             ``teacher_names`` are filled in here.
         discriminator (dict | None): AATM discriminator config (channels are
             filled in). None disables the adversarial term.
-        distill_loss (dict): L_dist per level; levels are summed.
+        distill_loss (dict): L_dist per level; levels are summed. Called as
+            ``loss(generated, fused, data_samples=data_samples)`` when its
+            ``forward`` has a ``data_samples`` parameter, else
+            ``loss(generated, fused)``.
         extra_distill_losses (dict, optional): More losses on the same pairs
             of maps, ``{name: loss cfg}``, each called per level as
             ``loss(generated_student_map, fused_teacher_map, data_samples)``
@@ -201,25 +157,14 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         self.tau = tau
         self.num_levels = num_levels
         self.adv_normalize = adv_normalize
-        self.teacher_norm_eval = teacher_norm_eval
-        self.teacher_source = teacher_source
         self.distill_precision = distill_precision
 
-        self.teachers = nn.ModuleDict()
-        self.teacher_ckpts = {}
-        # name -> checkpoint file, its SHA-256 and the config digest; saved
-        # in every checkpoint (extra state) and checked when one is loaded
-        self.teacher_identity = {}
-        for name, spec in teachers.items():
-            self.teachers[name] = self._build_teacher(name, spec)
-        self._check_compatible(student)
-
-        self.student_recorder = self._make_recorder(student, student_source,
-                                                    'student')
-        self.teacher_recorders = {
-            name: self._make_recorder(t, teacher_source, f'teacher {name!r}')
-            for name, t in self.teachers.items()
-        }
+        self.teachers = FrozenTeachers(teachers, teacher_source,
+                                       teacher_norm_eval)
+        self.teachers.check_compatible(student, self.data_preprocessor,
+                                       num_levels)
+        self.student_recorder = make_recorder(student, student_source,
+                                              'student')
 
         distiller = dict(distiller)
         distiller.update(num_levels=num_levels,
@@ -234,6 +179,9 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             self.discriminator = None
             self.adv_loss = None
         self.distill_loss = build_razor_module(distill_loss)
+        # L_dist gets the data samples if its forward takes them
+        self.distill_loss_takes_samples = takes_data_samples(
+            self.distill_loss)
         self.extra_distill_losses = nn.ModuleDict({
             name: build_razor_module(cfg)
             for name, cfg in (extra_distill_losses or {}).items()
@@ -245,98 +193,6 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         self.teacher_feature_cache = None if teacher_feature_cache is None \
             else TeacherFeatureCache(**teacher_feature_cache)
 
-    # ------------------------------------------------------------------ build
-    def _build_teacher(self, name: str, spec: dict) -> nn.Module:
-        if not isinstance(spec, dict) or 'cfg' not in spec:
-            raise ValueError(f'teacher {name!r}: expected dict(cfg=..., '
-                             f'ckpt=...), got {spec!r}')
-        unknown = set(spec) - {'cfg', 'ckpt'}
-        if unknown:
-            raise ValueError(f'teacher {name!r}: unknown key(s) '
-                             f'{sorted(unknown)}; allowed: cfg, ckpt')
-        teacher = build_detector(spec['cfg'], f'teacher {name!r}')
-        ckpt = spec.get('ckpt')
-        if ckpt:
-            if not osp.isfile(ckpt):
-                raise FileNotFoundError(
-                    f'teacher {name!r}: checkpoint file not found: {ckpt}. '
-                    'Train the teacher first or fix the path (e.g. '
-                    '--cfg-options with the checkpoint variable).')
-            teacher.init_weights()
-            try:
-                load_checkpoint(teacher, ckpt, map_location='cpu',
-                                strict=True, logger='silent')
-            except Exception as exc:  # noqa: BLE001 - re-raised with context
-                raise RuntimeError(
-                    f'teacher {name!r}: cannot load checkpoint {ckpt}: '
-                    f'{type(exc).__name__}: {exc}') from exc
-            teacher._is_init = True  # keep loaded weights on init_weights()
-        else:
-            warnings.warn(
-                f'teacher {name!r} has no checkpoint (ckpt=None): it keeps '
-                'random weights. Only use this for smoke tests.')
-        self.teacher_ckpts[name] = ckpt
-        self.teacher_identity[name] = dict(
-            ckpt=osp.basename(ckpt) if ckpt else None,
-            sha256=file_sha256(ckpt) if ckpt else None,
-            config_digest=config_digest(spec['cfg']))
-        teacher.eval()
-        for param in teacher.parameters():
-            param.requires_grad = False
-        return teacher
-
-    def _check_compatible(self, student: nn.Module) -> None:
-        self._check_normalization(student)
-        n_cls = head_num_classes(student)
-        for name, teacher in self.teachers.items():
-            t_cls = head_num_classes(teacher)
-            if n_cls is not None and t_cls is not None and t_cls != n_cls:
-                raise ValueError(
-                    f'teacher {name!r} predicts {t_cls} classes but the '
-                    f'student predicts {n_cls}; teachers must be trained on '
-                    'the same classes as the student')
-        for who, model in [('student', student), *self.teachers.items()]:
-            levels = neck_num_outs(model)
-            if levels is not None and levels != self.num_levels:
-                raise ValueError(
-                    f'{who if who == "student" else f"teacher {who!r}"}: '
-                    f'neck returns {levels} pyramid levels but num_levels='
-                    f'{self.num_levels}')
-
-    def _check_normalization(self, student: nn.Module) -> None:
-        """Teachers see the student's preprocessed batch (plus privileged
-        channels), so they must normalise images the way the student does."""
-        ref = self.data_preprocessor
-        for name, teacher in self.teachers.items():
-            pre = teacher.data_preprocessor
-            for attr in ('mean', 'std'):
-                a, b = getattr(ref, attr, None), getattr(pre, attr, None)
-                if a is not None and b is not None and (
-                        a.shape != b.shape
-                        or not torch.allclose(a.float(), b.float())):
-                    raise ValueError(
-                        f'teacher {name!r}: its data_preprocessor {attr} '
-                        f'{b.flatten().tolist()} differs from the student\'s '
-                        f'{a.flatten().tolist()}; teachers receive the '
-                        'student\'s preprocessed images')
-            conv = ('_channel_conversion', )
-            if getattr(ref, conv[0], None) != getattr(pre, conv[0], None):
-                raise ValueError(
-                    f'teacher {name!r}: bgr_to_rgb/rgb_to_bgr differs from '
-                    'the student\'s data_preprocessor')
-
-    @staticmethod
-    def _make_recorder(model: nn.Module, source: str,
-                       who: str) -> ModuleOutputsRecorder:
-        names = dict(model.named_modules())
-        if source not in names:
-            top = sorted(n for n in names if n and '.' not in n)
-            raise ValueError(f'{who}: recorder source {source!r} is not a '
-                             f'module of the model; top-level modules: {top}')
-        recorder = ModuleOutputsRecorder(source)
-        recorder.initialize(model)
-        return recorder
-
     @property
     def student(self) -> nn.Module:
         """The student detector (alias of ``architecture``)."""
@@ -344,61 +200,21 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
 
     # --------------------------------------------- teacher identity in ckpts
     def get_extra_state(self) -> torch.Tensor:
-        """Stored in the state dict: which teachers this run distils from.
+        """Stored in the state dict (key ``_extra_state``): which teachers
+        this run distils from (:meth:`FrozenTeachers.identity_state`)."""
+        return self.teachers.identity_state()
 
-        Encoded as a uint8 tensor of JSON, because mmengine broadcasts every
-        state-dict entry as a tensor when it starts a distributed run.
-        """
-        text = json.dumps(dict(teachers=self.teacher_identity),
-                          sort_keys=True)
-        return torch.tensor(list(text.encode()), dtype=torch.uint8)
-
-    @staticmethod
-    def decode_extra_state(state) -> dict:
-        """The teacher identity dict from :meth:`get_extra_state` output."""
-        if isinstance(state, torch.Tensor):
-            return json.loads(bytes(state.tolist()).decode())
-        return dict(state or {})
+    decode_extra_state = staticmethod(FrozenTeachers.decode_identity)
 
     def set_extra_state(self, state) -> None:
-        """Refuse a checkpoint made with other teachers under these names.
-
-        Teachers configured without a checkpoint (e.g. by tools/test.py,
-        which takes every weight from the loaded file) skip the file check.
-        """
-        saved = self.decode_extra_state(state).get('teachers', {})
-        if set(saved) != set(self.teacher_identity):
-            raise ValueError(
-                'checkpoint was trained with teachers '
-                f'{sorted(saved)} but the config has '
-                f'{sorted(self.teacher_identity)}')
-        for name, now in self.teacher_identity.items():
-            old = saved[name]
-            for key, what in (('sha256', 'checkpoint file'),
-                              ('config_digest', 'model config')):
-                if old.get(key) and now.get(key) and old[key] != now[key]:
-                    raise ValueError(
-                        f'teacher {name!r}: its {what} differs from the one '
-                        f'this checkpoint was trained with ({old.get("ckpt")}'
-                        f' {key}={old[key][:12]}... vs now {now.get("ckpt")} '
-                        f'{key}={now[key][:12]}...); give the teacher another '
-                        'name or use the original teacher')
+        """Refuse a checkpoint made with other teachers under these names
+        (:meth:`FrozenTeachers.check_identity`)."""
+        self.teachers.check_identity(state)
 
     # --------------------------------------------------------------- forward
-    def train(self, mode: bool = True) -> 'MultiTeacherAdversarialDistill':
-        """Training mode for student/distiller/D; teachers stay in eval."""
-        super().train(mode)
-        if self.teacher_norm_eval:
-            self.teachers.eval()
-        else:
-            for m in self.teachers.modules():
-                if not isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
-
     @torch.no_grad()
     def teacher_features(self, inputs: torch.Tensor,
-                         data_samples) -> Dict[str, Sequence[torch.Tensor]]:
+                         data_samples) -> Dict[str, tuple]:
         """Recorded maps of every frozen teacher for this batch.
 
         With the teacher-feature cache (training only), a teacher runs only
@@ -408,42 +224,20 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         """
         cache = self.teacher_feature_cache if self.training else None
         if cache is None:
-            return {name: self._run_teacher(name, inputs, data_samples)
+            return {name: self.teachers.run(name, inputs, data_samples)
                     for name in self.teachers}
         keys = cache.sample_keys(data_samples)
         feats = {}
         for name, teacher in self.teachers.items():
-            teacher_key = cache.teacher_key(name, teacher,
-                                            self.teacher_source)
-            entries = cache.lookup(teacher_key, keys)
-            missing = [i for i, e in enumerate(entries) if e is None]
-            if len(missing) == len(entries):
-                feats[name] = self._run_teacher(name, inputs, data_samples)
-                cache.put(teacher_key, keys, feats[name])
-                continue
-            if missing:
-                live = self._run_teacher(
-                    name, inputs[missing], [data_samples[i] for i in missing])
-                cache.put(teacher_key, [keys[i] for i in missing], live)
-                for i, entry in zip(missing, cache.split(live)):
-                    entries[i] = entry
-            feats[name] = cache.assemble(entries, inputs.device)
-        return feats
 
-    def _run_teacher(self, name: str, inputs: torch.Tensor, data_samples):
-        """Run one teacher and return its recorded maps. A teacher with a
-        :class:`PrivilegedDetDataPreprocessor` also gets its privileged
-        input channels (which the student never sees)."""
-        preprocessor = self.teachers[name].data_preprocessor
-        if isinstance(preprocessor, PrivilegedDetDataPreprocessor):
-            inputs = preprocessor.append_privileged(inputs, data_samples)
-        recorder = self.teacher_recorders[name]
-        with recorder:
-            if self.teacher_source.startswith(('backbone', 'neck')):
-                self.teachers[name].extract_feat(inputs)  # head not needed
-            else:
-                self.teachers[name](inputs, data_samples, mode='tensor')
-        return recorder.get_record_data()
+            def run(indices, name=name):
+                return {name: self.teachers.run(
+                    name, *take(inputs, data_samples, indices))}
+
+            key = cache.teacher_key(name, teacher, self.teachers.source)
+            feats.update(cache.exchange({name: key}, data_samples, run,
+                                        inputs.device, sample_keys=keys))
+        return feats
 
     def _student_side_losses(self, inputs, data_samples):
         teacher_feats = self.teacher_features(inputs, data_samples)
@@ -453,27 +247,19 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
         with self._distill_autocast(inputs):
             maps = self.distiller(student_feats, teacher_feats,
                                   with_fuse_loss=True)
-        loss_fuse = maps.pop('loss_fuse')
-        maps = {k: [m.float() for m in v] for k, v in maps.items()}
+        for key in ('fused', 'generated', 'fused_live'):
+            maps[key] = [m.float() for m in maps[key]]
 
         losses = {
             f'student.{k}': _scale(v, self.weight('det'))
             for k, v in det_losses.items()
         }
-        dist = sum(
-            self.distill_loss(g, t)
-            for g, t in zip(maps['generated'], maps['fused']))
-        losses['distill.loss_dist'] = self.weight('dist') * dist
-        if loss_fuse is not None:  # the learned fuser's own objective
-            losses['distill.loss_fuse'] = loss_fuse.float()
-        # collapse diagnostic (logged, no gradient; 'loss' not in the key)
-        for key, value in _unwrap(self.distiller).spatial_ratios(
-                teacher_feats, maps).items():
-            losses[f'distill.{key}'] = value
-        for name, loss_fn in self.extra_distill_losses.items():
-            losses[f'distill.loss_{name}'] = sum(
-                loss_fn(g, t, data_samples)
-                for g, t in zip(maps['generated'], maps['fused']))
+        losses.update(add_prefix(
+            _unwrap(self.distiller).compute_distill_losses(
+                maps, teacher_feats, data_samples, self.distill_loss,
+                self.extra_distill_losses, dist_weight=self.weight('dist'),
+                loss_takes_samples=self.distill_loss_takes_samples),
+            'distill'))
         if self.discriminator is not None:
             adv_w = self.weight('adv')
             with self._distill_autocast(inputs):

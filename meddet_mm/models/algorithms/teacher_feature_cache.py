@@ -20,7 +20,7 @@ import json
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -240,3 +240,63 @@ class TeacherFeatureCache:
                 os.replace(tmp, path)
             else:
                 self.memory[f'{teacher_key}/{key}'] = entry
+
+    # ---------------------------------------------------------- exchange
+    def exchange(
+            self,
+            teacher_keys: Dict[str, str],
+            data_samples,
+            run_fn: Callable[[List[int]], Dict[str, Sequence]],
+            device: torch.device,
+            sample_keys: Optional[List[str]] = None) -> Dict[str, Sequence]:
+        """One teacher's recorded maps for this batch, read from the cache
+        where it has them.
+
+        Every image is looked up under each record's teacher key; the
+        teacher runs once, on the images some record lacks, and what it
+        returns is stored. When no image was found the teacher's own maps
+        are returned as they are; otherwise the cached (``dtype``) and the
+        new (full precision) per-image maps are stacked into float32.
+
+        Args:
+            teacher_keys (dict[str, str]): ``{record name: teacher key}``
+                (:meth:`teacher_key`) of the records one run of the teacher
+                gives, e.g. one per recorder.
+            data_samples (list): The batch's data samples.
+            run_fn (callable): ``run_fn(indices)`` runs the teacher on the
+                images at ``indices`` (sorted batch positions, all of them
+                when nothing was found) and returns ``{record name: maps}``
+                for those images.
+            device (torch.device): Device of the returned maps.
+            sample_keys (list[str], optional): :meth:`sample_keys` of
+                ``data_samples`` if already computed. Defaults to None.
+
+        Returns:
+            dict: ``{record name: maps}`` for the whole batch, each one
+            ``(N, ...)`` tensor or a tuple of them (as the recorder gave).
+        """
+        keys = self.sample_keys(data_samples) if sample_keys is None \
+            else sample_keys
+        entries = {name: self.lookup(key, keys)
+                   for name, key in teacher_keys.items()}
+        missing = sorted({i for rows in entries.values()
+                          for i, e in enumerate(rows) if e is None})
+        if missing:
+            live = run_fn(missing)
+            for name, key in teacher_keys.items():
+                self.put(key, [keys[i] for i in missing], live[name])
+            if len(missing) == len(keys):
+                return {name: live[name] for name in teacher_keys}
+            for name in teacher_keys:
+                for i, entry in zip(missing, self.split(live[name])):
+                    entries[name][i] = entry
+        return {name: self.assemble(rows, device)
+                for name, rows in entries.items()}
+
+
+def take(inputs: torch.Tensor, data_samples, indices: Sequence[int]):
+    """The images of a batch at ``indices`` (the batch itself when that is
+    all of it): ``(inputs, data_samples)``."""
+    if len(indices) == len(inputs):
+        return inputs, data_samples
+    return inputs[list(indices)], [data_samples[i] for i in indices]

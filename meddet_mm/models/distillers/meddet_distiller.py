@@ -1,13 +1,15 @@
 """Student-side distillation modules of MedDet in one trainable block.
 
 Per pyramid level i: T_i = Fuse_i(teacher maps) (LWFF), S'_i = G(AFA_i(S_i));
-the algorithm then applies L_dist(S'_i, T_i) and the AATM adversarial loss.
+:meth:`MedDetDistiller.compute_distill_losses` applies L_dist(S'_i, T_i) (and
+any extra distill losses); the algorithm adds the AATM adversarial loss.
 
 T_i is a target: the student side (L_dist, the extra distill losses, D)
 sees it detached. A learned fuser is trained by its own objective instead,
 ``loss_fuse``: the fused map must reconstruct every teacher's map through a
 1x1 decoder per teacher (see docs/design.md, "Fusion objective").
 """
+import inspect
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -29,6 +31,11 @@ def build_razor_module(cfg: dict, **kwargs) -> nn.Module:
     cfg = dict(cfg, **kwargs)
     cfg.setdefault('_scope_', 'mmrazor')
     return MODELS.build(cfg)
+
+
+def takes_data_samples(loss: nn.Module) -> bool:
+    """Whether ``loss.forward`` has a parameter named ``data_samples``."""
+    return 'data_samples' in inspect.signature(loss.forward).parameters
 
 
 @MODELS.register_module()
@@ -170,22 +177,28 @@ class MedDetDistiller(BaseModule):
                 f'from the {who} but got {got}; check num_levels and the '
                 f'neck num_outs')
 
-    def fuse_teachers(self, teacher_feats: Dict[str, Sequence[torch.Tensor]],
-                      sizes: Sequence[Sequence[int]]) -> List[torch.Tensor]:
-        """T_i = Fuse_i(align(T_i^k) for each teacher k), at student sizes."""
-        missing = [n for n in self.teacher_names if n not in teacher_feats]
-        if missing:
-            raise KeyError(f'MedDetDistiller: no features for teacher(s) '
-                           f'{missing}; got {sorted(teacher_feats)}')
+    def fuse_teachers(
+            self,
+            teacher_feats: Dict[str, Sequence[torch.Tensor]],
+            sizes: Sequence[Sequence[int]],
+            teacher_maps: Optional[List[Dict[str, torch.Tensor]]] = None
+    ) -> List[torch.Tensor]:
+        """T_i = Fuse_i(align(T_i^k) for each teacher k), at student sizes.
+
+        ``teacher_maps`` (:meth:`teacher_targets`) are the teachers' maps
+        already resized to ``sizes``; teachers without a connector use them.
+        """
+        if teacher_maps is None:
+            teacher_maps = self.teacher_targets(teacher_feats, sizes)
         fused = []
         for lvl in range(self.num_levels):
             maps = []
             for name in self.teacher_names:
-                feat = teacher_feats[name][lvl]
                 if name in self.teacher_connectors:
-                    feat = self.teacher_connectors[name][lvl](feat, sizes[lvl])
+                    feat = self.teacher_connectors[name][lvl](
+                        teacher_feats[name][lvl], sizes[lvl])
                 else:
-                    feat = resize_to(feat, sizes[lvl])
+                    feat = teacher_maps[lvl][name]
                 maps.append(feat)
             fused.append(self.fusers[lvl](maps))
         return fused
@@ -209,46 +222,65 @@ class MedDetDistiller(BaseModule):
                 teacher_feats: Dict[str, Sequence[torch.Tensor]],
                 with_fuse_loss: bool = False) -> dict:
         """Return ``dict(fused=[T_i], generated=[G(align(S_i))],
-        fused_live=[T_i before detaching])``, plus ``loss_fuse`` (see
-        :meth:`fuse_losses`) with ``with_fuse_loss=True``.
+        fused_live=[T_i before detaching], teacher_maps=[{name: map}])``,
+        plus ``loss_fuse`` (see :meth:`fuse_losses`) with
+        ``with_fuse_loss=True``.
 
         ``fused`` is what the student side is trained against (detached
         unless ``detach_target=False``); ``fused_live`` keeps the graph into
-        the fuser. The fuser's loss is computed here, inside ``forward``, so
-        that a DDP-wrapped distiller sees every parameter it trains.
+        the fuser. ``teacher_maps`` are each teacher's own maps resized to
+        the student levels, computed once here and reused by the fusion, the
+        fuser's loss and :meth:`spatial_ratios`. The fuser's loss is
+        computed inside ``forward`` so that a DDP-wrapped distiller sees
+        every parameter it trains.
         """
         self.check_levels(student_feats, 'student')
         for name, feats in teacher_feats.items():
             self.check_levels(feats, f'teacher {name!r}')
         sizes = [f.shape[-2:] for f in student_feats]
-        fused_live = self.fuse_teachers(teacher_feats, sizes)
+        teacher_maps = self.teacher_targets(teacher_feats, sizes)
+        fused_live = self.fuse_teachers(teacher_feats, sizes, teacher_maps)
         fused = [f.detach() for f in fused_live] \
             if self.detach_target else fused_live
         generated = self.generate(student_feats, fused)
-        maps = dict(fused=fused, generated=generated, fused_live=fused_live)
+        maps = dict(fused=fused, generated=generated, fused_live=fused_live,
+                    teacher_maps=teacher_maps)
         if with_fuse_loss:
-            maps['loss_fuse'] = self.fuse_losses(teacher_feats, fused_live)
+            maps['loss_fuse'] = self.fuse_losses(teacher_feats, fused_live,
+                                                 teacher_maps)
         return maps
 
     def teacher_targets(self, teacher_feats: Dict[str,
                                                   Sequence[torch.Tensor]],
-                        lvl: int, size: Sequence[int]) -> Dict[str,
-                                                               torch.Tensor]:
-        """Each teacher's own map of level ``lvl`` at the student's size."""
-        return {name: resize_to(teacher_feats[name][lvl], size)
-                for name in self.teacher_names}
+                        sizes: Sequence[Sequence[int]]
+                        ) -> List[Dict[str, torch.Tensor]]:
+        """Per level, each teacher's own map resized to ``sizes[lvl]``."""
+        missing = [n for n in self.teacher_names if n not in teacher_feats]
+        if missing:
+            raise KeyError(f'MedDetDistiller: no features for teacher(s) '
+                           f'{missing}; got {sorted(teacher_feats)}')
+        return [{name: resize_to(teacher_feats[name][lvl], size)
+                 for name in self.teacher_names}
+                for lvl, size in enumerate(sizes)]
 
-    def fuse_losses(self, teacher_feats: Dict[str, Sequence[torch.Tensor]],
-                    fused_live: Sequence[torch.Tensor]) -> torch.Tensor:
+    def fuse_losses(
+            self,
+            teacher_feats: Dict[str, Sequence[torch.Tensor]],
+            fused_live: Sequence[torch.Tensor],
+            teacher_maps: Optional[List[Dict[str, torch.Tensor]]] = None
+    ) -> Optional[torch.Tensor]:
         """The learned fuser's objective: every teacher map is decoded back
         from T_i (1x1 conv each); mean over teachers, summed over levels.
-        None when the fuser has no parameters or ``fuse_loss=None``."""
+        None when the fuser has no parameters or ``fuse_loss=None``.
+        ``teacher_maps``: :meth:`teacher_targets` at the fused maps' sizes,
+        if already computed."""
         if self.fuse_loss is None:
             return None
+        if teacher_maps is None:
+            teacher_maps = self.teacher_targets(
+                teacher_feats, [f.shape[-2:] for f in fused_live])
         total = 0.
-        for lvl, fused in enumerate(fused_live):
-            targets = self.teacher_targets(teacher_feats, lvl,
-                                           fused.shape[-2:])
+        for lvl, (fused, targets) in enumerate(zip(fused_live, teacher_maps)):
             decoders = self.fuse_decoders[lvl]
             total = total + sum(
                 self.fuse_loss(decoders[name](fused).float(),
@@ -263,18 +295,74 @@ class MedDetDistiller(BaseModule):
         """Collapse diagnostic: the spatially varying share of the fused
         (and generated) maps' standardised variance, divided by the same
         share in the teachers' own maps; mean over levels. 1: as
-        informative as the teachers; 0: a per-channel constant."""
+        informative as the teachers; 0: a per-channel constant. Uses
+        ``maps['teacher_maps']`` (from :meth:`forward`) when present."""
+        teacher_maps = maps.get('teacher_maps')
+        if teacher_maps is None:
+            teacher_maps = self.teacher_targets(
+                teacher_feats, [f.shape[-2:] for f in maps['fused']])
         fused_r, gen_r = [], []
-        for lvl, (fused, gen) in enumerate(zip(maps['fused'],
-                                               maps['generated'])):
-            targets = self.teacher_targets(teacher_feats, lvl,
-                                           fused.shape[-2:])
+        for fused, gen, targets in zip(maps['fused'], maps['generated'],
+                                       teacher_maps):
             ref = torch.stack([spatial_share(t) for t in targets.values()
                                ]).mean().clamp_min(1e-6)
             fused_r.append(spatial_share(fused) / ref)
             gen_r.append(spatial_share(gen) / ref)
         return dict(fused_spatial_ratio=torch.stack(fused_r).mean(),
                     generated_spatial_ratio=torch.stack(gen_r).mean())
+
+    def compute_distill_losses(
+            self,
+            maps: dict,
+            teacher_feats: Dict[str, Sequence[torch.Tensor]],
+            data_samples: Optional[Sequence],
+            distill_loss: nn.Module,
+            extra_losses: Optional[Dict[str, nn.Module]] = None,
+            dist_weight: float = 1.0,
+            loss_takes_samples: Optional[bool] = None
+    ) -> Dict[str, torch.Tensor]:
+        """The distillation losses of one step, for ``add_prefix(...,
+        'distill')`` (as mmrazor's ``ConfigurableDistiller``).
+
+        Returns, in this order: ``loss_dist`` (``dist_weight`` times
+        ``distill_loss`` summed over levels), ``loss_fuse`` (when ``maps``
+        has one that is not None), the no-gradient diagnostics
+        ``fused_spatial_ratio`` and ``generated_spatial_ratio``, and
+        ``loss_<name>`` for each extra loss (summed over levels, scaled by
+        its own ``loss_weight`` only).
+
+        Args:
+            maps (dict): :meth:`forward` output (its ``fused`` and
+                ``generated`` maps as float32).
+            teacher_feats (dict): The teachers' recorded maps (only used
+                when ``maps`` lacks ``teacher_maps``).
+            data_samples (list, optional): The batch's data samples.
+            distill_loss (nn.Module): L_dist, called per level as
+                ``distill_loss(generated, fused, data_samples=data_samples)``
+                if its ``forward`` has a ``data_samples`` parameter, else
+                ``distill_loss(generated, fused)``.
+            extra_losses (dict[str, nn.Module], optional): Called per level
+                as ``loss(generated, fused, data_samples)``.
+            dist_weight (float): Weight of L_dist (tau). Defaults to 1.
+            loss_takes_samples (bool, optional): :func:`takes_data_samples`
+                of ``distill_loss``, decided once by the caller; None
+                inspects it here.
+        """
+        if loss_takes_samples is None:
+            loss_takes_samples = takes_data_samples(distill_loss)
+        kwargs = dict(data_samples=data_samples) if loss_takes_samples \
+            else {}
+        pairs = list(zip(maps['generated'], maps['fused']))
+        losses = dict(loss_dist=dist_weight * sum(
+            distill_loss(g, t, **kwargs) for g, t in pairs))
+        if maps.get('loss_fuse') is not None:  # the learned fuser's own
+            losses['loss_fuse'] = maps['loss_fuse'].float()
+        # collapse diagnostic (logged, no gradient; 'loss' not in the key)
+        losses.update(self.spatial_ratios(teacher_feats, maps))
+        for name, loss_fn in (extra_losses or {}).items():
+            losses[f'loss_{name}'] = sum(
+                loss_fn(g, t, data_samples) for g, t in pairs)
+        return losses
 
 
 def spatial_share(feat: torch.Tensor) -> torch.Tensor:

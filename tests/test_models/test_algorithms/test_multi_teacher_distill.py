@@ -270,6 +270,8 @@ def test_bad_input_messages(tmp_path):
         MODELS.build(algo_cfg(teachers=dict(a=dict(cfg={}, ckp='x'))))
     with pytest.raises(ValueError, match="distill_precision.*'bf16'"):
         MODELS.build(algo_cfg(distill_precision='bf16'))
+    with pytest.raises(ValueError, match=r"\['items'\] clash"):
+        MODELS.build(algo_cfg(teachers=dict(items=dict(cfg={}))))
 
 
 def test_wrong_optimizer_setup_is_explained():
