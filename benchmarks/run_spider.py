@@ -1,4 +1,8 @@
-"""Run the SPIDER T2-SPACE evidence experiments under the CPU protocol.
+"""Run the SPIDER T2-SPACE evidence experiments under the CPU protocol v1.
+
+Protocol v1 is kept to reproduce its tables; new runs use protocol v2
+(``benchmarks/run_spider_v2.py``, configs in ``configs/spider/``). The two
+never share a results folder or a table.
 
     python benchmarks/run_spider.py --list                 # what exists
     python benchmarks/run_spider.py --table headline       # run one table
@@ -10,7 +14,8 @@ applied in Python (the exact config each run used is dumped next to its
 checkpoints), then evaluates the last checkpoint on the val split with
 tools/test.py. Checkpoints and logs live outside the repository in
 ``--runs-dir`` (default ``~/.cache/meddet_mm/runs``); each finished
-experiment writes a small JSON to ``benchmarks/results/<name>.json``.
+experiment writes a small JSON to
+``benchmarks/results/spider_v1/<name>.json``.
 Finished experiments are skipped and an interrupted one resumes from its
 last epoch checkpoint, so the command can simply be run again.
 
@@ -32,7 +37,8 @@ import sys
 import time
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-RESULTS_DIR = osp.join(REPO_ROOT, 'benchmarks', 'results')
+# protocol v1's results, apart from every other protocol's
+RESULTS_DIR = osp.join(REPO_ROOT, 'benchmarks', 'results', 'spider_v1')
 DEFAULT_RUNS = osp.join(osp.expanduser('~'), '.cache', 'meddet_mm', 'runs')
 DEFAULT_FEATURE_CACHE = osp.join(
     osp.expanduser('~'), '.cache', 'meddet_mm', 'teacher_features')

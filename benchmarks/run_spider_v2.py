@@ -1,0 +1,701 @@
+"""Run the SPIDER evidence of protocol v2: every row is a config file.
+
+    python benchmarks/run_spider_v2.py --list              # rows, done or not
+    python benchmarks/run_spider_v2.py --next              # the next run
+    python benchmarks/run_spider_v2.py --run ROW --seed N  # one run
+    python benchmarks/run_spider_v2.py --next --section calibration
+
+A row is a config under ``configs/spider/`` (ROW is its file name without
+``.py``, or its path); ``ROWS`` below says how many seeds it gets and in
+which table it goes. The runner adds only what a config cannot know, with
+``--cfg-options``: the seed (``randomness.seed``), the work dir and the
+checkpoints of the teacher rows it distils from. It trains with
+``tools/train.py`` (resuming from the work dir's last checkpoint when a run
+was interrupted), evaluates the last checkpoint on val with
+``tools/test.py`` (COCO and per-disc clinical metrics), and writes
+``benchmarks/results/spider_v2/<row>-s<seed>.json``. A run whose JSON
+exists is done. One runner at a time: it holds the lock of ``--runs-dir``
+(``meddet_mm.utils.work_dir.WorkDirLock``) and refuses to start while
+another ``tools/train.py`` is running on the machine.
+
+``--next`` takes the teachers first, then the plain student's seeds (the
+calibration of docs/results.md), and stops there until the calibration
+criteria hold (``--force`` goes on anyway); then one seed of every row
+before the second seed of any. Calibration variants run with ``--run`` or
+``--next --section calibration``.
+"""
+import argparse
+import errno
+import fcntl
+import glob
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'spider')
+RESULTS_DIR = osp.join(REPO_ROOT, 'benchmarks', 'results', 'spider_v2')
+DEFAULT_RUNS = osp.join(osp.expanduser('~'), '.cache', 'meddet_mm',
+                        'runs_v2')
+PROTOCOL = 'v2'
+TEACHER_SEED = 0  # teachers are trained once; every row distils from them
+# calibration criteria (issue 16): the plain student's val mAP varies by at
+# most this many points (sd over its seeds) ...
+MAX_STUDENT_SD = 2.0
+# ... and the best teacher scores at least this many points above it
+MIN_TEACHER_GAP = 3.0
+CALIBRATED_SECTIONS = ('protrusion', )
+# per-run data the result JSON takes from the run's logged scalars
+DIAGNOSTICS = ('distill.fused_spatial_ratio',
+               'distill.generated_spatial_ratio')
+
+
+class Row(NamedTuple):
+    """One row of the v2 tables: a config and the seeds it runs.
+
+    ``role``: teacher, student (the plain student), meddet (the full
+    method), baseline (another KD method), ablation (MedDet with a part
+    changed), extra (beyond the issue's list), variant (calibration).
+    """
+    config: str  # path relative to configs/spider/
+    seeds: Tuple[int, ...]
+    section: str  # protrusion, calibration or disc
+    role: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        return osp.splitext(osp.basename(self.config))[0]
+
+    @property
+    def path(self) -> str:
+        return osp.join(CONFIG_DIR, self.config)
+
+    @property
+    def rel_path(self) -> str:
+        return osp.relpath(self.path, REPO_ROOT)
+
+
+_P = '_1xb4-8e_spider-protrusion.py'
+_T = '_1xb4-12e_spider-protrusion.py'  # the teachers' schedule
+_D = '_1xb4-12e_spider-disc.py'
+_M = 'gfl-r18-r34-r50'  # MedDet's teachers
+ROWS = (
+    # ---- protrusion (the paper's CDH analogue) ----
+    Row(f'gfl_r18_fpn_nmode2{_T}', (0, ), 'protrusion', 'teacher',
+        'GFL R-18 + nmODE2 (teacher)'),
+    Row(f'gfl_r34_fpn_nmode2{_T}', (0, ), 'protrusion', 'teacher',
+        'GFL R-34 + nmODE2 (teacher)'),
+    Row(f'gfl_r50_fpn_nmode2{_T}', (0, ), 'protrusion', 'teacher',
+        'GFL R-50 + nmODE2 (teacher)'),
+    Row(f'gfl_mbv2_fpn{_P}', (0, 1, 2), 'protrusion', 'student',
+        'GFL-MobileNetV2 (plain student)'),
+    Row(f'meddet_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, 1, 2), 'protrusion',
+        'meddet', 'MedDet (AFA + LWFF + AATM, 3 teachers)'),
+    Row(f'ld_head_gfl-r50_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
+        'LD'),
+    Row(f'mgd_fpn_gfl-r50_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
+        'MGD'),
+    Row(f'fgd_fpn_gfl-r50_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
+        'FGD'),
+    Row(f'meddet_fpn_gfl-r50_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
+        'ablation', 'MedDet, best teacher only'),
+    Row(f'kd_fpn_{_M}_gfl-mbv2{_P}', (0, ), 'protrusion', 'ablation',
+        'KD: teachers averaged, no AATM (Table III row 1)'),
+    Row(f'kd-lwff_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
+        'ablation', '+LWFF, no AATM (Table III row 3)'),
+    Row(f'meddet-sum_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
+        'ablation', 'sum + AATM (Table V)'),
+    Row(f'meddet-concat_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
+        'ablation', 'concat + AATM (Table V)'),
+    Row(f'mskd_fpn_gfl-r50_gfl-mbv2{_P}', (0, ), 'protrusion', 'baseline',
+        'MSKD (FFD + RGD)'),
+    Row(f'gfl_mbv2_fpn_nmode2-head{_P}', (0, ), 'protrusion', 'extra',
+        'student + nmODE2 head, no KD (Table IV "head")'),
+    Row(f'kd_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion', 'extra',
+        'KD + nmODE2 head (Table III row 2)'),
+    # ---- calibration variants (protrusion; docs/results.md) ----
+    Row(f'calibration/gfl_mbv2_fpn{_T}', (0, 1, 2), 'calibration',
+        'variant', 'plain student, 12 epochs'),
+    Row('calibration/gfl_r50_fpn_nmode2_1xb4-24e_spider-protrusion.py',
+        (0, ), 'calibration', 'variant', 'R-50 + nmODE2 teacher, 24 epochs'),
+    Row(f'calibration/gfl_r101_fpn_nmode2{_T}', (0, ), 'calibration',
+        'variant', 'R-101 + nmODE2 teacher, 12 epochs'),
+    # ---- disc (one class) ----
+    Row(f'gfl_r18_fpn_nmode2{_D}', (0, ), 'disc', 'teacher',
+        'GFL R-18 + nmODE2 (teacher)'),
+    Row(f'gfl_r34_fpn_nmode2{_D}', (0, ), 'disc', 'teacher',
+        'GFL R-34 + nmODE2 (teacher)'),
+    Row(f'gfl_r50_fpn_nmode2{_D}', (0, ), 'disc', 'teacher',
+        'GFL R-50 + nmODE2 (teacher)'),
+    Row(f'gfl_mbv2_fpn{_D}', (0, 1), 'disc', 'student',
+        'GFL-MobileNetV2 (plain student)'),
+    Row(f'meddet_fpn_{_M}_gfl-mbv2-nmode2{_D}', (0, 1), 'disc', 'meddet',
+        'MedDet (AFA + LWFF + AATM, 3 teachers)'),
+    Row(f'gfl_mbv2_fpn_nmode2-head{_D}', (0, ), 'disc', 'extra',
+        'student + nmODE2 head, no KD (Table IV "head")'),
+)
+SECTIONS = ('protrusion', 'calibration', 'disc')
+# sections --next walks through when none is given
+DEFAULT_SECTIONS = ('protrusion', 'disc')
+_PHASE = dict(teacher=0, student=1, meddet=2, baseline=2, ablation=2,
+              variant=2, extra=3)
+
+
+def find_row(key: str) -> Row:
+    """The row named ``key``: its file name (with or without ``.py``), or
+    its path relative to the repository or to configs/spider/."""
+    key = key[:-3] if key.endswith('.py') else key
+    for row in ROWS:
+        if key in (row.name, row.rel_path[:-3], row.config[:-3]):
+            return row
+    raise KeyError(f'{key!r} is not a protocol v2 row; see '
+                   'python benchmarks/run_spider_v2.py --list')
+
+
+def result_path(row: Row, seed: int, results_dir: str = None) -> str:
+    return osp.join(results_dir or RESULTS_DIR, f'{row.name}-s{seed}.json')
+
+
+def load_result(row: Row, seed: int,
+                results_dir: str = None) -> Optional[dict]:
+    """The result JSON of one run, or None if it has not finished. A JSON
+    of another protocol is an error: v1 and v2 rows never mix."""
+    path = result_path(row, seed, results_dir)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        result = json.load(f)
+    if result.get('protocol') != PROTOCOL:
+        raise ValueError(f'{path}: protocol {result.get("protocol")!r}, '
+                         f'expected {PROTOCOL!r}; keep the results of other '
+                         'protocols in their own folder')
+    return result
+
+
+def metric_values(row: Row, key: str = 'coco/bbox_mAP',
+                  results_dir: str = None) -> Dict[int, float]:
+    """{seed: metric} over the seeds of ``row`` that have finished."""
+    out = {}
+    for seed in row.seeds:
+        result = load_result(row, seed, results_dir)
+        if result is not None and result['metrics'].get(key) is not None:
+            out[seed] = result['metrics'][key]
+    return out
+
+
+def calibration(section: str, results_dir: str = None) -> dict:
+    """The calibration criteria of ``section`` from its teacher rows and
+    its plain student's seeds (mAP in points). ``met`` is None while a run
+    is missing, else whether both criteria hold."""
+    rows = [r for r in ROWS if r.section == section]
+    teachers = {r.name: metric_values(r, results_dir=results_dir).get(
+        TEACHER_SEED) for r in rows if r.role == 'teacher'}
+    student = next(r for r in rows if r.role == 'student')
+    maps = [100 * v for v in metric_values(student,
+                                           results_dir=results_dir).values()]
+    out = dict(section=section, teachers={
+        k: None if v is None else 100 * v for k, v in teachers.items()},
+        student=maps, student_seeds=len(student.seeds), best_teacher=None,
+        student_sd=None, gap=None, met=None)
+    done = [v for v in out['teachers'].values() if v is not None]
+    if done:
+        best = max((v, k) for k, v in out['teachers'].items()
+                   if v is not None)
+        out['best_teacher'] = best[1]
+    if len(maps) >= 2:
+        out['student_sd'] = statistics.stdev(maps)
+    if done and maps:
+        out['gap'] = max(done) - statistics.mean(maps)
+    if len(done) == len(teachers) and len(maps) == len(student.seeds):
+        out['met'] = (out['student_sd'] <= MAX_STUDENT_SD
+                      and out['gap'] >= MIN_TEACHER_GAP)
+    return out
+
+
+def single_teacher(row: Row) -> Optional[str]:
+    """The teacher backbone a single-teacher distillation row names
+    (``r50`` for ``ld_head_gfl-r50_gfl-mbv2_...``), None for other rows."""
+    match = re.match(r'^[a-z-]+_(?:fpn|head)_gfl-(r\d+)_', row.name)
+    return match[1] if match else None
+
+
+def _teacher_backbone(row_name: str) -> str:
+    return row_name.split('_')[1]
+
+
+def gate(section: str, results_dir: str = None) -> Optional[str]:
+    """Why the rows after the calibration runs of ``section`` must wait,
+    or None when they may run."""
+    if section not in CALIBRATED_SECTIONS:
+        return None
+    cal = calibration(section, results_dir)
+    if cal['met'] is None:
+        return 'the calibration runs have not all finished'
+    if not cal['met']:
+        return (f"calibration criteria not met: student sd "
+                f"{cal['student_sd']:.1f} (at most {MAX_STUDENT_SD}), best "
+                f"teacher - student {cal['gap']:.1f} (at least "
+                f'{MIN_TEACHER_GAP}); choose the schedule (calibration rows, '
+                'docs/results.md) or pass --force')
+    best = _teacher_backbone(cal['best_teacher'])
+    wrong = [r.name for r in ROWS if r.section == section
+             and single_teacher(r) not in (None, best)]
+    if wrong:
+        return (f'the best teacher on val is {best}, but these rows distil '
+                f'from another: {wrong}; set best_teacher in '
+                'configs/spider/_base_/best_teacher_protrusion.py and '
+                'rename the rows (git mv), or pass --force')
+    return None
+
+
+def queue(sections=DEFAULT_SECTIONS) -> List[Tuple[Row, int]]:
+    """Every (row, seed) of ``sections`` in the order --next runs them:
+    section by section; teachers, then the plain student's seeds, then
+    seed 0 of every other row before seed 1 of any, extras last."""
+    items = []
+    for index, row in enumerate(ROWS):
+        if row.section not in sections:
+            continue
+        phase = _PHASE[row.role]
+        for seed in row.seeds:
+            by_seed = seed if phase >= 2 else 0
+            items.append(((sections.index(row.section), phase, by_seed,
+                           index, seed), row, seed))
+    return [(row, seed) for _, row, seed in sorted(items,
+                                                    key=lambda i: i[0])]
+
+
+# ------------------------------------------------------------------ runs
+def work_dir(runs_dir: str, row: Row, seed: int) -> str:
+    return osp.join(runs_dir, row.name, f'seed{seed}')
+
+
+def load_config(row: Row):
+    import meddet_mm  # noqa: F401  (registries, as tools/train.py)
+    from mmengine.config import Config
+    return Config.fromfile(row.path)
+
+
+def last_checkpoint(cfg, wd: str) -> str:
+    return osp.join(wd, f'epoch_{cfg.train_cfg.max_epochs}.pth')
+
+
+def teacher_refs(cfg) -> List[Tuple[str, str]]:
+    """(config key of the checkpoint, teacher config path) of every
+    teacher a distillation config loads; empty for a detector."""
+    model = cfg.model
+    if 'teachers' in model:  # MultiTeacherAdversarialDistill
+        return [(f'model.teachers.{name}.ckpt', t['cfg'])
+                for name, t in model.teachers.items()]
+    if 'teacher' in model and 'teacher_ckpt' in model:  # FpnTeacherDistill
+        return [('model.teacher_ckpt', model.teacher['cfg_path'])]
+    if 'teacher_config' in model:  # mmdet LD
+        return [('model.teacher_ckpt', model.teacher_config)]
+    return []
+
+
+def _row_of_config(path: str) -> Row:
+    path = osp.normpath(osp.abspath(path))
+    for row in ROWS:
+        if osp.normpath(row.path) == path:
+            return row
+    raise KeyError(f'teacher config {osp.relpath(path, REPO_ROOT)} is not a '
+                   'protocol v2 row; distil from a row of configs/spider/')
+
+
+def _paths_of(value, prefix=''):
+    """(dotted key, string) of every string inside a config value."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _paths_of(sub, f'{prefix}{key}.')
+    elif isinstance(value, (list, tuple)):
+        for i, sub in enumerate(value):
+            yield from _paths_of(sub, f'{prefix}{i}.')
+    elif isinstance(value, str):
+        yield prefix[:-1], value
+
+
+def teacher_rows(row: Row) -> List[Row]:
+    cfg = load_config(row)
+    return [_row_of_config(path) for _, path in teacher_refs(cfg)]
+
+
+def cfg_options(row: Row, seed: int, runs_dir: str) -> Dict[str, str]:
+    """What the runner adds to the row's config: the seed, the work dir
+    and the teacher checkpoints. A checkpoint path the config repeats
+    elsewhere (the student's ``init_cfg`` of MGD and FGD, the named
+    variable at its top) is replaced there too."""
+    cfg = load_config(row)
+    opts = {'randomness.seed': str(seed),
+            'work_dir': work_dir(runs_dir, row, seed)}
+    strings = list(_paths_of(cfg.to_dict()))
+    for key, teacher_cfg in teacher_refs(cfg):
+        teacher = _row_of_config(teacher_cfg)
+        ckpt = last_checkpoint(load_config(teacher),
+                               work_dir(runs_dir, teacher, TEACHER_SEED))
+        default = cfg
+        for part in key.split('.'):
+            default = default[part]
+        opts[key] = ckpt
+        for other, value in strings:
+            if value == default:
+                opts[other] = ckpt
+    return opts
+
+
+def _options_args(opts: Dict[str, str]) -> List[str]:
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+
+def git_state() -> dict:
+    """Commit of the checkout and the files that differ from it under the
+    paths that change a run (configs, package, tools)."""
+    def git(*args):
+        try:
+            return subprocess.run(['git', *args], cwd=REPO_ROOT, text=True,
+                                  capture_output=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return ''
+    dirty = git('status', '--porcelain', '--', 'configs', 'meddet_mm',
+                'tools').splitlines()
+    return dict(git_commit=git('rev-parse', 'HEAD').strip() or None,
+                git_dirty=sorted(line[3:] for line in dirty)[:20])
+
+
+def read_scalars(wd: str) -> List[dict]:
+    """The training iterations logged in ``wd`` (mmengine's
+    ``<timestamp>/vis_data/scalars.json`` of every invocation), one entry
+    per global iteration (a resumed run's later entry wins)."""
+    by_iter = {}
+    for path in sorted(glob.glob(osp.join(glob.escape(wd), '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by a killed run
+                if 'epoch' in entry and 'iter' in entry and 'time' in entry:
+                    by_iter[entry['iter']] = entry
+    return [by_iter[k] for k in sorted(by_iter)]
+
+
+def log_summary(entries: List[dict]) -> dict:
+    """s/iter (median of the logged iteration times) and, for the
+    diagnostics in ``DIAGNOSTICS``, their mean over the last epoch
+    (``<name>_last``, e.g. ``fused_spatial_ratio_last``)."""
+    out = {}
+    if not entries:
+        return out
+    out['s_per_iter'] = round(statistics.median(e['time'] for e in entries),
+                              3)
+    out['data_s_per_iter'] = round(
+        statistics.median(e.get('data_time', 0.0) for e in entries), 3)
+    out['logged_iters'] = entries[-1]['iter']
+    for key in DIAGNOSTICS:
+        logged = [e for e in entries if key in e]
+        if not logged:
+            continue
+        last = max(e['epoch'] for e in logged)
+        values = [e[key] for e in logged if e['epoch'] == last]
+        out[f"{key.split('.', 1)[1]}_last"] = round(
+            statistics.mean(values), 4)
+        out[f"{key.split('.', 1)[1]}_last_epoch"] = last
+    return out
+
+
+def _add_time(wd: str, seconds: float) -> dict:
+    """Add one invocation's training seconds to ``wd/runner_time.json``."""
+    path = osp.join(wd, 'runner_time.json')
+    state = dict(train_s=0.0, invocations=0)
+    if osp.isfile(path):
+        with open(path) as f:
+            state.update(json.load(f))
+    state['train_s'] = round(state['train_s'] + seconds, 1)
+    state['invocations'] += 1
+    with open(path, 'w') as f:
+        json.dump(state, f)
+    return state
+
+
+def _lock_held(path: str) -> bool:
+    """Whether a live process holds the flock of ``path``."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno in (errno.EAGAIN, errno.EACCES)
+    finally:
+        os.close(fd)
+    return False
+
+
+# scripts that train: another one running means two trainings on 2 cores
+TRAINING_SCRIPTS = (b'tools/train.py', b'tools/pipeline.py',
+                    b'run_spider.py', b'run_spider_v2.py')
+
+
+def other_trainings(exclude: int = None) -> List[str]:
+    """Command lines of running training scripts (``TRAINING_SCRIPTS``),
+    other than the process ``exclude``."""
+    found = []
+    for cmdline in glob.glob('/proc/[0-9]*/cmdline'):
+        if cmdline.split('/')[2] == str(exclude):
+            continue
+        try:
+            with open(cmdline, 'rb') as f:
+                args = f.read().split(b'\0')
+        except OSError:
+            continue
+        if any(a.endswith(TRAINING_SCRIPTS) for a in args[:3]):
+            found.append(f"pid {cmdline.split('/')[2]}: " + ' '.join(
+                a.decode(errors='replace') for a in args if a)[:200])
+    return found
+
+
+def run_logged(cmd: List[str], log_file: str) -> int:
+    """Run ``cmd`` from the repository root with its output appended to
+    ``log_file``; echo the progress lines."""
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_file, 'a') as log:
+        log.write(f"\n$ {' '.join(cmd)}\n")
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=env)
+        for line in proc.stdout:
+            log.write(line)
+            if 'Epoch(train)' in line or 'rror' in line \
+                    or 'bbox_mAP_copypaste' in line:
+                print('   ', line.strip()[-150:], flush=True)
+        return proc.wait()
+
+
+def run(row: Row, seed: int, runs_dir: str,
+        results_dir: str = None) -> bool:
+    """Train (or resume) and test one run; write its result JSON."""
+    from meddet_mm.utils.work_dir import existing_checkpoints
+    if seed not in row.seeds:
+        print(f'[note] seed {seed} is not one of the planned seeds '
+              f'{row.seeds} of {row.name}')
+    out_json = result_path(row, seed, results_dir)
+    if osp.isfile(out_json):
+        print(f'[done] {row.name} seed {seed}: '
+              f'{osp.relpath(out_json, REPO_ROOT)}')
+        return True
+    missing = []
+    for teacher in teacher_rows(row):
+        ckpt = last_checkpoint(load_config(teacher),
+                               work_dir(runs_dir, teacher, TEACHER_SEED))
+        if not osp.isfile(ckpt):
+            missing.append(teacher.name)
+    if missing:
+        print(f'[wait] {row.name}: train its teacher rows first (seed '
+              f'{TEACHER_SEED}): {missing}')
+        return False
+    cfg = load_config(row)
+    opts = cfg_options(row, seed, runs_dir)
+    wd = opts['work_dir']
+    os.makedirs(wd, exist_ok=True)
+    log = osp.join(wd, 'runner.log')
+    ckpt = last_checkpoint(cfg, wd)
+    if not osp.isfile(ckpt):
+        cmd = [sys.executable, 'tools/train.py', row.rel_path]
+        if existing_checkpoints(wd):
+            cmd.append('--resume')
+            print(f'[resume] {row.name} seed {seed} in {wd}', flush=True)
+        else:
+            print(f'[train] {row.name} seed {seed} in {wd}', flush=True)
+        start = time.time()
+        try:
+            code = run_logged(cmd + _options_args(opts), log)
+        finally:
+            _add_time(wd, time.time() - start)
+        if code != 0:
+            print(f'[fail] {row.name} seed {seed}: training failed, see {log}')
+            return False
+    print(f'[test] {row.name} seed {seed}', flush=True)
+    test_dir = osp.join(wd, 'test')
+    start = time.time()
+    test_opts = {k: v for k, v in opts.items() if k != 'work_dir'}
+    code = run_logged([sys.executable, 'tools/test.py', row.rel_path, ckpt,
+                       '--work-dir', test_dir, '--clinical',
+                       '--clinical-score-thr', '0.3'] +
+                      _options_args(test_opts), log)
+    test_s = time.time() - start
+    if code != 0:
+        print(f'[fail] {row.name} seed {seed}: test failed, see {log}')
+        return False
+    with open(osp.join(test_dir, 'metrics.json')) as f:
+        metrics = json.load(f)
+    if not metrics:  # mmdet's CocoMetric: {} when no box passes score_thr
+        metrics = {'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0,
+                   'no_detections': 1}
+    result = make_result(row, seed, cfg, opts, metrics, wd, test_s)
+    os.makedirs(osp.dirname(out_json), exist_ok=True)
+    with open(out_json, 'w') as f:
+        json.dump(result, f, indent=2)
+    print(f"[done] {row.name} seed {seed}: mAP {metrics.get('coco/bbox_mAP')}"
+          f" mAP50 {metrics.get('coco/bbox_mAP_50')}", flush=True)
+    return True
+
+
+def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
+                metrics: dict, wd: str, test_s: float) -> dict:
+    """The result JSON of a finished run."""
+    timing = dict(train_s=None, invocations=0)
+    if osp.isfile(osp.join(wd, 'runner_time.json')):
+        with open(osp.join(wd, 'runner_time.json')) as f:
+            timing.update(json.load(f))
+    loader = cfg.train_dataloader
+    result = dict(
+        protocol=PROTOCOL,
+        row=row.name,
+        config=row.rel_path,
+        section=row.section,
+        role=row.role,
+        seed=seed,
+        **git_state(),
+        cfg_options=opts,
+        train_wall_s=timing['train_s'],
+        train_invocations=timing['invocations'],
+        test_wall_s=round(test_s, 1),
+        epochs=cfg.train_cfg.max_epochs,
+        loader=dict(batch_size=loader.batch_size,
+                    num_workers=loader.num_workers,
+                    persistent_workers=loader.get('persistent_workers',
+                                                  False)),
+        omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+        metrics={k: v for k, v in metrics.items()
+                 if isinstance(v, (int, float))},
+        checkpoint=last_checkpoint(cfg, wd),
+        finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+    result.update(log_summary(read_scalars(wd)))
+    return result
+
+
+# ------------------------------------------------------------ the command
+def status(row: Row, seed: int, runs_dir: str,
+           results_dir: str = None) -> str:
+    """done, running, 'epoch k' (the last checkpoint of an unfinished
+    run) or todo."""
+    if osp.isfile(result_path(row, seed, results_dir)):
+        return 'done'
+    wd = work_dir(runs_dir, row, seed)
+    if _lock_held(osp.join(wd, 'train.lock')):
+        return 'running'
+    epochs = [int(osp.basename(p)[6:-4]) for p in
+              glob.glob(osp.join(glob.escape(wd), 'epoch_*.pth'))
+              if osp.basename(p)[6:-4].isdigit()]
+    return f'epoch {max(epochs)}' if epochs else 'todo'
+
+
+def list_rows(runs_dir: str, results_dir: str = None,
+              sections=SECTIONS) -> str:
+    lines = [f'protocol {PROTOCOL}: rows are configs/spider/*.py, results '
+             f'in {osp.relpath(results_dir or RESULTS_DIR, REPO_ROOT)}/, '
+             f'runs in {runs_dir}', '']
+    done = total = 0
+    for section in sections:
+        lines.append(f'[{section}]')
+        for row in ROWS:
+            if row.section != section:
+                continue
+            for seed in row.seeds:
+                state = status(row, seed, runs_dir, results_dir)
+                total += 1
+                done += state == 'done'
+                result = load_result(row, seed, results_dir)
+                score = ''
+                if result is not None:
+                    value = 100 * result['metrics']['coco/bbox_mAP']
+                    score = f'mAP {value:.1f}'
+                lines.append(f'  {state:8s} s{seed}  {row.config[:-3]:78s} '
+                             f'{score}'.rstrip())
+        if section in CALIBRATED_SECTIONS:
+            why = gate(section, results_dir)
+            lines.append('  calibration: ' + (
+                'criteria met' if why is None else why))
+        lines.append('')
+    lines.append(f'{done} of {total} runs done')
+    return '\n'.join(lines)
+
+
+def next_run(sections, runs_dir: str, results_dir: str = None,
+             force: bool = False) -> Optional[Tuple[Row, int]]:
+    """The first (row, seed) of ``queue(sections)`` without a result;
+    None when all are done. Raises RuntimeError at a calibration gate."""
+    for row, seed in queue(sections):
+        if osp.isfile(result_path(row, seed, results_dir)):
+            continue
+        if _PHASE[row.role] >= 2 and not force:
+            why = gate(row.section, results_dir)
+            if why is not None:
+                raise RuntimeError(f'{row.section}: {why}')
+        return row, seed
+    return None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument('--list', action='store_true',
+                        help='every row and seed, done or not (default)')
+    action.add_argument('--run', metavar='ROW',
+                        help='train and test one row (file name or path)')
+    action.add_argument('--next', action='store_true',
+                        help='run the next row that is not done')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--section', choices=SECTIONS, action='append',
+                        help='rows of this section only')
+    parser.add_argument('--force', action='store_true',
+                        help='--next: go past an unmet calibration')
+    parser.add_argument('--runs-dir', default=DEFAULT_RUNS,
+                        help='checkpoints and logs (outside the repository)')
+    parser.add_argument('--results-dir', default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if not (args.run or args.next):
+        print(list_rows(args.runs_dir, args.results_dir,
+                        args.section or SECTIONS))
+        return 0
+    if args.run:
+        todo = (find_row(args.run), args.seed)
+    else:
+        try:
+            todo = next_run(tuple(args.section or DEFAULT_SECTIONS),
+                            args.runs_dir, args.results_dir, args.force)
+        except RuntimeError as exc:
+            print(f'[stop] {exc}')
+            return 2
+        if todo is None:
+            print('every run of these sections is done')
+            return 0
+    others = other_trainings(exclude=os.getpid())
+    if others:
+        print('[stop] another training is running on this machine (one at '
+              'a time on 2 cores):\n  ' + '\n  '.join(others))
+        return 2
+    from meddet_mm.utils.work_dir import WorkDirBusyError, WorkDirLock
+    try:
+        lock = WorkDirLock(args.runs_dir).acquire()
+    except WorkDirBusyError as exc:
+        print(f'[stop] {exc}')
+        return 2
+    try:
+        return 0 if run(*todo, args.runs_dir, args.results_dir) else 1
+    finally:
+        lock.release()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

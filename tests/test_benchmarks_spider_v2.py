@@ -1,0 +1,410 @@
+"""SPIDER protocol v2: every row is a config of configs/spider/ with the
+protocol's settings, the runner adds only seed, work dir and teacher
+checkpoints, its result JSONs carry what the issue asks, and make_tables
+keeps v1 and v2 apart (no training here)."""
+import glob
+import json
+import os.path as osp
+import re
+import statistics
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from conftest import REPO_ROOT
+
+sys.path.insert(0, osp.join(REPO_ROOT, 'benchmarks'))
+import make_tables  # noqa: E402
+import run_spider  # noqa: E402
+import run_spider_v2 as v2  # noqa: E402
+
+SPIDER = osp.join(REPO_ROOT, 'configs', 'spider')
+ROW_FILES = sorted(
+    osp.relpath(p, SPIDER)
+    for p in glob.glob(osp.join(SPIDER, '**', '*.py'), recursive=True)
+    if '_base_' not in osp.relpath(p, SPIDER).split(osp.sep))
+ROWS = {row.name: row for row in v2.ROWS}
+MEDDET = ('meddet_fpn_gfl-r18-r34-r50_gfl-mbv2-nmode2_1xb4-8e_'
+          'spider-protrusion')
+STUDENT = 'gfl_mbv2_fpn_1xb4-8e_spider-protrusion'
+
+
+def _cfg(name):
+    return Config.fromfile(ROWS[name].path)
+
+
+def test_every_config_is_a_row_and_every_row_a_config():
+    assert sorted(row.config for row in v2.ROWS) == ROW_FILES
+    assert len(ROWS) == len(v2.ROWS)  # names are unique
+    assert len(ROW_FILES) >= 25
+
+
+@pytest.mark.parametrize('name', sorted(ROWS))
+def test_row_follows_the_protocol(name):
+    row, cfg = ROWS[name], _cfg(name)
+    assert cfg.train_dataloader.batch_size == 4
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[loader].num_workers == 0, loader
+        assert cfg[loader].persistent_workers is False, loader
+    assert cfg.train_dataloader.dataset.pipeline[2] == dict(
+        type='Resize', scale=(256, 320), keep_ratio=True)
+    epochs = int(re.search(r'_1xb4-(\d+)e_', name)[1])
+    assert cfg.train_cfg.max_epochs == epochs
+    warmup, steps = cfg.param_scheduler
+    assert warmup.end == 200 and not warmup.by_epoch
+    assert steps.milestones == {8: [6, 7], 12: [8, 11], 24: [16, 22]}[epochs]
+    wrappers = cfg.optim_wrapper
+    sgd = wrappers.get('architecture', wrappers)
+    assert sgd.optimizer.type == 'SGD' and sgd.optimizer.lr == 0.01
+    assert sgd.clip_grad.max_norm == 35
+    assert cfg.default_hooks.logger.interval == 10
+    assert 'spatial_ratio' in cfg.log_processor.mean_pattern
+    data = 'protrusion' if row.section != 'disc' else 'disc'
+    assert cfg.train_dataloader.dataset.ann_file == f'{data}_train.json'
+    # students 8 epochs on protrusion; teachers and disc rows 12 or more
+    if row.section == 'protrusion' and row.role != 'teacher':
+        assert epochs == 8
+
+
+def test_meddet_rows_use_the_fixed_wiring():
+    meddet = [n for n in ROWS if n.startswith(('meddet', 'kd'))]
+    assert len(meddet) == 8
+    for name in meddet:
+        model = _cfg(name).model
+        assert model.type == 'mmrazor.MultiTeacherAdversarialDistill'
+        assert model.distiller.detach_target is True
+        assert model.distiller.fuse_loss == dict(
+            type='FeatureDistillMSELoss')
+        assert model.sigma_normalized is True
+        assert model.teacher_feature_cache.cache_dir
+        hooks = [h['type'] for h in _cfg(name).custom_hooks]
+        assert 'TeacherFeatureCacheHook' in hooks, name
+    full = _cfg(MEDDET).model
+    assert sorted(full.teachers) == ['r18', 'r34', 'r50']
+    assert full.distiller.fuser.type == 'LWFFFuser'
+    assert full.architecture.endswith(
+        'gfl_mbv2_fpn_nmode2-head_1xb4-8e_spider-protrusion.py')
+    kd = _cfg('kd_fpn_gfl-r18-r34-r50_gfl-mbv2_1xb4-8e_spider-protrusion')
+    assert kd.model.discriminator is None
+    assert kd.model.distiller.fuser is None
+    assert kd.model.architecture.endswith(STUDENT + '.py')
+    assert 'discriminator' not in kd.optim_wrapper
+
+
+def _teacher_backbone(path):
+    return osp.basename(path).split('_')[1]
+
+
+def test_single_teacher_rows_share_the_teacher_their_names_give():
+    single = {n: v2.single_teacher(r) for n, r in ROWS.items()
+              if v2.single_teacher(r)}
+    assert sorted(n.split('_')[0] for n in single) == [
+        'fgd', 'ld', 'meddet', 'mgd', 'mskd']
+    best = Config.fromfile(osp.join(
+        SPIDER, '_base_', 'best_teacher_protrusion.py')).best_teacher
+    assert set(single.values()) == {best}
+    for name in single:
+        refs = v2.teacher_refs(_cfg(name))
+        assert len(refs) == 1
+        assert _teacher_backbone(refs[0][1]) == best, name
+        assert v2._row_of_config(refs[0][1]).role == 'teacher'
+
+
+def test_kd_rows_distil_like_the_shipped_baselines():
+    """MGD, FGD and MSKD: the distiller of configs/kd_baselines/ with
+    another teacher; MGD and FGD start the student from the teacher."""
+    base = osp.join(REPO_ROOT, 'configs', 'kd_baselines')
+    for kd, shipped in (
+            ('mgd', 'mgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'),
+            ('fgd', 'fgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'),
+            ('mskd', 'mskd_fpn_gfl-r101_gfl-mbv2_1x_spider-protrusion.py')):
+        ours = _cfg(f'{kd}_fpn_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion')
+        theirs = Config.fromfile(osp.join(base, shipped))
+        assert ours.model.distiller == theirs.model.distiller, kd
+        assert ours.model.type == 'mmrazor.CachedFpnTeacherDistill'
+        for part in ('neck', 'bbox_head'):
+            init = ours.model.architecture[part].get('init_cfg')
+            if kd == 'mskd':
+                assert init is None
+            else:
+                assert init.checkpoint == ours.model.teacher_ckpt
+    ld = _cfg('ld_head_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion').model
+    shipped = Config.fromfile(osp.join(
+        base, 'ld_head_gfl-r101_gfl-mbv2_1x_cdh.py')).model
+    assert ld.bbox_head.loss_ld == shipped.bbox_head.loss_ld
+    assert ld.type == shipped.type
+
+
+def test_best_teacher_meddet_builds_with_one_teacher():
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+    cfg = _cfg('meddet_fpn_gfl-r50_gfl-mbv2-nmode2_1xb4-8e_spider-protrusion')
+    model_cfg = cfg.model.to_dict()
+    model_cfg['teachers']['r50']['ckpt'] = None
+    model_cfg['teacher_feature_cache'] = None
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(model_cfg)
+    assert list(model.teachers) == ['r50']
+    assert model.teachers['r50'].backbone.depth == 50
+    assert type(model.architecture.bbox_head).__name__ == 'NmODE2GFLHead'
+
+
+def test_runner_adds_seed_work_dir_and_teacher_checkpoints(tmp_path):
+    runs = str(tmp_path / 'runs')
+    opts = v2.cfg_options(ROWS[STUDENT], 2, runs)
+    assert opts == {'randomness.seed': '2', 'work_dir': osp.join(
+        runs, STUDENT, 'seed2')}
+    teacher_ckpt = osp.join(
+        runs, 'gfl_r50_fpn_nmode2_1xb4-12e_spider-protrusion', 'seed0',
+        'epoch_12.pth')
+    # MGD: the distill teacher, the student init and the top variable
+    name = 'mgd_fpn_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion'
+    opts = v2.cfg_options(ROWS[name], 1, runs)
+    cfg = _cfg(name)
+    cfg.merge_from_dict(opts)
+    assert cfg.model.teacher_ckpt == teacher_ckpt
+    assert cfg.model.architecture.neck.init_cfg.checkpoint == teacher_ckpt
+    assert cfg.model.architecture.bbox_head.init_cfg.checkpoint == \
+        teacher_ckpt
+    assert 'work_dirs/' not in json.dumps(cfg.to_dict())
+    # MedDet: one checkpoint per teacher row
+    opts = v2.cfg_options(ROWS[MEDDET], 0, runs)
+    for t in ('r18', 'r34', 'r50'):
+        assert opts[f'model.teachers.{t}.ckpt'] == osp.join(
+            runs, f'gfl_{t}_fpn_nmode2_1xb4-12e_spider-protrusion', 'seed0',
+            'epoch_12.pth')
+    assert set(opts) - {'randomness.seed', 'work_dir'} == {
+        f'model.teachers.{t}.ckpt' for t in ('r18', 'r34', 'r50')} | {
+        f'teacher_{t}_ckpt' for t in ('r18', 'r34', 'r50')}
+
+
+def test_list_on_empty_results(tmp_path, capsys):
+    assert v2.main(['--list', '--results-dir', str(tmp_path / 'results'),
+                    '--runs-dir', str(tmp_path / 'runs')]) == 0
+    out = capsys.readouterr().out
+    runs = sum(len(r.seeds) for r in v2.ROWS)
+    assert f'0 of {runs} runs done' in out
+    for row in v2.ROWS:
+        for seed in row.seeds:
+            assert re.search(rf'todo +s{seed}  {re.escape(row.config[:-3])}'
+                             r'\s*$', out, re.M), (row.name, seed)
+    assert 'calibration runs have not all finished' in out
+
+
+def _result(row, seed, mAP, folder):
+    folder.mkdir(exist_ok=True)
+    (folder / f'{row.name}-s{seed}.json').write_text(json.dumps(dict(
+        protocol='v2', row=row.name, seed=seed,
+        metrics={'coco/bbox_mAP': mAP, 'coco/bbox_mAP_50': mAP + 0.3})))
+
+
+def test_status_partial_and_done(tmp_path, capsys):
+    results, runs = tmp_path / 'results', tmp_path / 'runs'
+    row = ROWS[STUDENT]
+    wd = tmp_path / 'runs' / STUDENT / 'seed1'
+    wd.mkdir(parents=True)
+    (wd / 'epoch_3.pth').write_text('')
+    assert v2.status(row, 1, str(runs), str(results)) == 'epoch 3'
+    _result(row, 0, 0.412, results)
+    assert v2.status(row, 0, str(runs), str(results)) == 'done'
+    v2.main(['--list', '--results-dir', str(results), '--runs-dir',
+             str(runs)])
+    out = capsys.readouterr().out
+    assert re.search(r'done +s0  gfl_mbv2_fpn_1xb4-8e_spider-protrusion +'
+                     r'mAP 41\.2', out)
+    assert re.search(r'epoch 3 +s1  gfl_mbv2_fpn_1xb4-8e', out)
+
+
+def test_a_v1_result_in_the_v2_folder_is_an_error(tmp_path):
+    row = ROWS[STUDENT]
+    (tmp_path / f'{row.name}-s0.json').write_text(json.dumps(dict(
+        protocol=dict(epochs=3), metrics={'coco/bbox_mAP': 0.3})))
+    with pytest.raises(ValueError, match=r"protocol \{'epochs': 3\}.*"
+                       r"expected 'v2'"):
+        v2.load_result(row, 0, str(tmp_path))
+
+
+def test_queue_teachers_first_then_student_seeds_then_seed_by_seed():
+    order = [(r.name, s) for r, s in v2.queue()]
+    assert len(order) == sum(len(r.seeds) for r in v2.ROWS
+                             if r.section != 'calibration')
+    teachers = [i for i, (n, _) in enumerate(order)
+                if ROWS[n].role == 'teacher' and 'protrusion' in n]
+    assert teachers == [0, 1, 2]
+    assert order[3:6] == [(STUDENT, 0), (STUDENT, 1), (STUDENT, 2)]
+    assert order[6] == (MEDDET, 0)
+    prot = [(n, s) for n, s in order if n.endswith('protrusion')]
+    first_s1 = next(i for i, (_, s) in enumerate(prot[6:], 6) if s == 1)
+    assert all(s == 0 for _, s in prot[6:first_s1])
+    assert all(n.endswith('protrusion') for n, _ in order[:len(prot)])
+    assert ROWS[prot[-1][0]].role == 'extra'
+    calib = v2.queue(('calibration', ))
+    assert {r.section for r, _ in calib} == {'calibration'}
+
+
+def test_next_stops_at_the_calibration_gate(tmp_path):
+    results, runs = tmp_path / 'results', str(tmp_path / 'runs')
+    teachers = [r for r in v2.ROWS
+                if r.section == 'protrusion' and r.role == 'teacher']
+    assert v2.next_run(('protrusion', ), runs, str(results)) == (
+        teachers[0], 0)
+    for row, mAP in zip(teachers, (0.40, 0.42, 0.47)):
+        _result(row, 0, mAP, results)
+    for seed, mAP in enumerate((0.41, 0.43, 0.42)):
+        _result(ROWS[STUDENT], seed, mAP, results)
+    cal = v2.calibration('protrusion', str(results))
+    assert cal['best_teacher'] == (
+        'gfl_r50_fpn_nmode2_1xb4-12e_spider-protrusion')
+    assert cal['student_sd'] == pytest.approx(1.0)
+    assert cal['gap'] == pytest.approx(5.0) and cal['met'] is True
+    assert v2.next_run(('protrusion', ), runs, str(results)) == (
+        ROWS[MEDDET], 0)
+    # the best teacher is not the one the single-teacher rows name
+    _result(teachers[1], 0, 0.50, results)
+    with pytest.raises(RuntimeError, match=r'best teacher on val is r34.*'
+                       r'ld_head_gfl-r50_gfl-mbv2'):
+        v2.next_run(('protrusion', ), runs, str(results))
+    # a student spread over 2 points: the criteria fail
+    _result(ROWS[STUDENT], 2, 0.30, results)
+    with pytest.raises(RuntimeError, match=r'criteria not met: student sd '
+                       r'7\.0 \(at most 2\.0\)'):
+        v2.next_run(('protrusion', ), runs, str(results))
+    assert v2.next_run(('protrusion', ), runs, str(results),
+                       force=True) == (ROWS[MEDDET], 0)
+
+
+def test_result_json_records_what_the_issue_asks(tmp_path):
+    """Config, seed, protocol, commit, wall time, s/iter, metrics, and the
+    mean of distill.fused_spatial_ratio over the last epoch, read from the
+    logged scalars of every invocation of a resumed run."""
+    row = ROWS[MEDDET]
+    cfg = _cfg(MEDDET)
+    wd = tmp_path / 'wd'
+    first, second = (wd / '20250101_000000' / 'vis_data',
+                     wd / '20250102_000000' / 'vis_data')
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    lines = [dict(epoch=7, iter=600, time=2.0, data_time=0.01,
+                  **{'distill.fused_spatial_ratio': 0.5}),
+             dict(epoch=8, iter=620, time=2.2, data_time=0.01,
+                  **{'distill.fused_spatial_ratio': 0.7})]
+    (first / 'scalars.json').write_text(
+        '\n'.join(json.dumps(x) for x in lines) + '\n{"cut')
+    resumed = [dict(epoch=8, iter=620, time=2.4, data_time=0.02,
+                    **{'distill.fused_spatial_ratio': 0.9}),
+               dict(epoch=8, iter=630, time=2.6, data_time=0.02,
+                    **{'distill.fused_spatial_ratio': 0.8}),
+               {'coco/bbox_mAP': 0.4, 'time': 0.1, 'step': 8}]
+    (second / 'scalars.json').write_text(
+        '\n'.join(json.dumps(x) for x in resumed))
+    v2._add_time(str(wd), 100.0)
+    v2._add_time(str(wd), 50.04)
+    opts = v2.cfg_options(row, 1, str(tmp_path / 'runs'))
+    result = v2.make_result(row, 1, cfg, opts, {
+        'coco/bbox_mAP': 0.41, 'coco/bbox_mAP_50': 0.77, 'note': 'x'},
+        str(wd), 12.34)
+    assert result['protocol'] == 'v2'
+    assert result['config'] == ('configs/spider/' + MEDDET + '.py')
+    assert result['seed'] == 1 and result['row'] == MEDDET
+    assert re.fullmatch(r'[0-9a-f]{40}', result['git_commit'])
+    assert isinstance(result['git_dirty'], list)
+    assert result['cfg_options'] == opts
+    assert result['train_wall_s'] == 150.0
+    assert result['train_invocations'] == 2
+    assert result['test_wall_s'] == 12.3
+    assert result['loader'] == dict(batch_size=4, num_workers=0,
+                                    persistent_workers=False)
+    assert result['metrics'] == {'coco/bbox_mAP': 0.41,
+                                 'coco/bbox_mAP_50': 0.77}
+    # iteration 620 logged twice: the resumed run's entry wins
+    assert result['s_per_iter'] == statistics.median([2.0, 2.4, 2.6])
+    assert result['fused_spatial_ratio_last'] == pytest.approx(0.85)
+    assert result['fused_spatial_ratio_last_epoch'] == 8
+    assert 'generated_spatial_ratio_last' not in result
+    assert result['epochs'] == 8
+    json.dumps(result)  # plain JSON
+
+
+def test_make_tables_v2_says_not_run_yet_without_results(tmp_path,
+                                                          monkeypatch):
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    text = make_tables.v2_tables()
+    assert 'Criteria: not run yet (0 of the 6 runs' in text
+    rows = [ln for ln in text.splitlines()
+            if ln.startswith('| ') and '`' in ln]
+    assert len(rows) == sum(1 for r in v2.ROWS) + sum(
+        1 for r in v2.ROWS if r.section == 'protrusion' and r.role in (
+            'teacher', 'student'))
+    for line in rows:  # no number anywhere in a row that has not run
+        cells = line.split(' | ')[3:]
+        assert not re.search(r'\d', ''.join(cells)), line
+    empty_pair = re.compile(r'\| [^`|]+ \| 0 \| not run yet \| - \| - \|')
+    paired = [ln for ln in text.splitlines() if empty_pair.fullmatch(ln)]
+    assert len(paired) == sum(1 for r in v2.ROWS if r.section in (
+        'protrusion', 'disc') and r.role not in ('meddet', 'teacher'))
+
+
+def test_make_tables_v2_means_and_paired_differences(tmp_path, monkeypatch):
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    ld = ROWS['ld_head_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion']
+    for seed, mAP in enumerate((0.45, 0.47, 0.46)):
+        _result(ROWS[MEDDET], seed, mAP, tmp_path)
+    for seed, mAP in enumerate((0.44, 0.48)):
+        _result(ld, seed, mAP, tmp_path)
+    text = make_tables.v2_tables()
+    meddet_row = next(ln for ln in text.splitlines()
+                      if f'`{MEDDET}`' in ln)
+    assert '| 3 / 3 | 46.0 ± 1.0 (45.0, 47.0, 46.0) |' in meddet_row
+    paired = next(ln for ln in text.splitlines()
+                  if ln.startswith('| LD | 2 |'))
+    assert paired == '| LD | 2 | s0: +1.0, s1: -1.0 | +0.0 | [-1.0, +1.0] |'
+
+
+def test_make_tables_keeps_v1_and_v2_apart(tmp_path, monkeypatch):
+    """The v1 tables read only the v1 folder and refuse a v2 result there;
+    the v2 tables refuse a v1 result in theirs."""
+    v1_dir, v2_dir = tmp_path / 'v1', tmp_path / 'v2'
+    v1_dir.mkdir()
+    monkeypatch.setattr(make_tables, 'RESULTS', str(v1_dir))
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(v2_dir))
+    # a finished v2 student does not appear in the v1 headline
+    _result(ROWS[STUDENT], 0, 0.5, v2_dir)
+    lines = []
+    make_tables.headline(lines, 'protrusion')
+    assert '50.0' not in '\n'.join(lines)
+    assert 'not run' in '\n'.join(lines)
+    (v1_dir / 'student_mbv2-protrusion-s0.json').write_text(json.dumps(dict(
+        protocol='v2', metrics={'coco/bbox_mAP': 0.5})))
+    with pytest.raises(ValueError, match='v1 and v2 never mix'):
+        make_tables.headline([], 'protrusion')
+    (v2_dir / f'{STUDENT}-s1.json').write_text(json.dumps(dict(
+        protocol=run_spider.PROTOCOL, metrics={'coco/bbox_mAP': 0.3})))
+    with pytest.raises(ValueError, match="expected 'v2'"):
+        make_tables.v2_tables()
+
+
+def test_v1_results_live_in_their_own_folder():
+    assert run_spider.RESULTS_DIR.endswith(osp.join('results', 'spider_v1'))
+    assert v2.RESULTS_DIR.endswith(osp.join('results', 'spider_v2'))
+    names = {osp.basename(p)[:-5] for p in glob.glob(
+        osp.join(run_spider.RESULTS_DIR, '*.json'))}
+    # every v1 run result, and the noise sweep over v1 checkpoints
+    assert names - set(run_spider.EXPERIMENTS) == {'noise_robustness'}
+    assert len(names) >= 30
+    # none left at the old place
+    assert not glob.glob(osp.join(REPO_ROOT, 'benchmarks', 'results',
+                                  'meddet_*.json'))
+
+
+def test_docs_results_has_v2_and_v1_blocks_in_order():
+    with open(make_tables.DOCS_RESULTS) as f:
+        text = f.read()
+    marks = ['<!-- results-v2:start -->', '<!-- results-v2:end -->',
+             '<!-- results:start -->', '<!-- results:end -->']
+    positions = [text.index(m) for m in marks]
+    assert positions == sorted(positions)
+    v2_block = text[positions[0]:positions[1]]
+    v1_block = text[positions[2]:positions[3]]
+    assert 'spider_v1' not in v2_block and 'v2 SPIDER protrusion' in v2_block
+    assert 'CPU protocol v1' in v1_block and 'v2 SPIDER' not in v1_block
