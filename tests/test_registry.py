@@ -41,6 +41,7 @@ MINIMAL_CFGS = {
         'AATMDiscriminator': dict(in_channels=4),
         'AdversarialBCELoss': dict(),
         'FeatureDistillMSELoss': dict(),
+        'RegionWeightedFeatureDistillLoss': dict(fg_weight=1., bg_weight=0.1),
         'FGDLoss': dict(student_channels=4, teacher_channels=4),
         'FeatureFilteringDistillLoss': dict(),
         'RegionGraphDistillLoss': dict(),
