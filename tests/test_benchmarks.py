@@ -228,3 +228,95 @@ def test_meddet_readme_table_links_configs_and_logs(tmp_path, monkeypatch):
                                   '<!-- results:end -->\nb\n')
     readme.write_text('no markers')
     assert not make_tables.write_between_markers(str(readme), 'new')
+
+
+CPUINFO = """processor\t: {i}
+vendor_id\t: {vendor}
+cpu family\t: {family}
+model\t\t: 17
+model name\t: test cpu
+cpu MHz\t\t: {mhz}
+flags\t\t: {flags}
+"""
+
+
+def cpuinfo(vendor, family, flags, mhz=(3000.0, 2900.0)):
+    return '\n'.join(CPUINFO.format(i=i, vendor=vendor, family=family,
+                                    mhz=m, flags=flags)
+                     for i, m in enumerate(mhz))
+
+
+@pytest.mark.parametrize('vendor, family, flags, lanes, flops', [
+    ('GenuineIntel', 6, 'fpu sse avx avx2 fma', 8, 2),
+    ('GenuineIntel', 6, 'avx avx2 fma avx512f avx512_vnni', 16, 2),
+    # Zen 4: AVX-512 on two 256-bit halves, the AVX2 peak
+    ('AuthenticAMD', 25, 'avx avx2 fma avx512f avx512_vnni', 8, 2),
+    ('AuthenticAMD', 26, 'avx avx2 fma avx512f', 16, 2),
+    ('GenuineIntel', 6, 'sse sse2 avx', 4, 1),
+])
+def test_cpu_peak_from_cpuinfo(vendor, family, flags, lanes, flops):
+    import speed
+    peak = speed.cpu_peak(cpuinfo(vendor, family, flags), cores=2)
+    assert peak['cpu_mhz'] == 3000.0  # the largest of the processors
+    assert (peak['fp32_lanes'], peak['flops_per_lane']) == (lanes, flops)
+    assert peak['gflops'] == pytest.approx(2 * 3.0 * 2 * lanes * flops)
+    assert peak['formula'] == (
+        f'2 cores x 3.000 GHz x 2 FMA units x {lanes} fp32 lanes x {flops} '
+        f"flops = {peak['gflops']:.1f} GFLOP/s")
+    assert peak['logical_processors'] == 2
+    with pytest.raises(ValueError, match='no processor'):
+        speed.cpu_peak('', cores=1)
+
+
+@pytest.mark.slow
+def test_speed_quick_run_has_onnx_fp32_and_int8_rows(tmp_path):
+    """speed.py --quick: every student it times gets ONNX Runtime fp32 and
+    INT8 rows from the package's exporter and quantiser, ratios against the
+    R-50 + nmODE2 teacher's torch rows of the same run, and the fastest
+    row's GFLOP/s against the CPU peak."""
+    import json
+    import speed
+    out = tmp_path / 'speed.json'
+    results = speed.main(['--quick', '--out', str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+    assert results['quick'] and results['threads'] == 1
+    key = '128x96'
+    models = results['models']
+    assert sorted(models) == ['student_mbv2', 'teacher_r50_nmode2']
+    teacher = models['teacher_r50_nmode2']
+    assert set(teacher) >= {'torch', 'torch_tensor'}
+    assert not set(teacher) & set(speed.ONNX_MODES)
+    student = models['student_mbv2']
+    rows = {mode: student[mode][key] for mode in speed.REFERENCE_MODE}
+    for mode, row in rows.items():
+        reference = teacher[speed.REFERENCE_MODE[mode]][key]['ms_median']
+        assert row['ms_median'] > 0
+        assert row['speedup_vs_teacher'] == pytest.approx(
+            reference / row['ms_median'], rel=0.02, abs=0.01)
+        assert row['gflops_per_s'] == pytest.approx(
+            2 * student['gflops'][key] / (row['ms_median'] / 1000),
+            rel=0.02)
+    assert speed.REFERENCE_MODE['onnx_int8'] == 'torch'
+    # exported and checked at the timed size, and quantised
+    export = student['export']
+    assert export['parity']['sizes'] == [[128, 96]]
+    assert export['parity']['max_abs_box_diff_px'] < 1e-3
+    assert export['int8_ops']['Conv'] > 10
+    assert 'Conv' not in export['float_ops'] or \
+        export['float_ops']['Conv'] < export['int8_ops']['Conv']
+    # the fastest row against the peak
+    cpu = results['cpu']
+    assert cpu['cores'] == 1 and cpu['gflops'] == pytest.approx(
+        cpu['cpu_mhz'] / 1000 * cpu['flops_per_cycle_per_core'], rel=1e-3)
+    assert cpu['matmul_gflops'] > 0
+    fastest = results['roofline'][key]['fastest']
+    all_rows = [(entry[mode][key]['ms_median'], name, mode)
+                for name, entry in models.items()
+                for mode in speed.REFERENCE_MODE if mode in entry]
+    assert (fastest['ms_median'], fastest['model'],
+            fastest['mode']) == min(all_rows)
+    assert fastest['fraction_of_peak'] == pytest.approx(
+        fastest['gflops_per_s'] / cpu['gflops'], rel=1e-3)
+    fp32 = results['roofline'][key]['fastest_fp32']
+    assert fp32['mode'] != 'onnx_int8'
+    assert fp32['ms_median'] >= fastest['ms_median']
