@@ -71,8 +71,9 @@ class BaseNmODE(BaseModule):
         lookup_table (bool): In eval mode without autograd (inference and
             ONNX export), read a fixed-step solve of a float32 gamma from
             :meth:`solve_table` instead of running the solver: about a
-            dozen elementwise ops instead of 24 ``cos`` and ~100 others
-            (RK4, 3 steps), within :attr:`TABLE_TOLERANCE` of the solver.
+            dozen elementwise ops instead of 24 ``cos`` and ~90 others
+            (RK4, 3 steps), within :attr:`TABLE_TOLERANCE` of the solver
+            at the grid midpoints.
             Defaults to True.
         init_cfg (dict or list[dict], optional): Initialization config.
             Defaults to Kaiming (fan_in, linear gain) on the convs.
