@@ -118,11 +118,18 @@ TRAINED.update({
 
 def load_trained(model, name):
     """Load the run_spider checkpoint of ``name`` if it exists; the student
-    of a distillation checkpoint is its ``architecture.*`` part."""
+    of a distillation checkpoint is its ``architecture.*`` part. Its
+    result JSON is looked up in benchmarks/results/spider_v1 (where
+    run_spider.py writes), then in benchmarks/results (the layout before
+    protocol v2)."""
     import torch
-    result = osp.join(REPO_ROOT, 'benchmarks', 'results',
-                      f'{TRAINED.get(name, "-")}.json')
-    if not osp.isfile(result):
+    results = osp.join(REPO_ROOT, 'benchmarks', 'results')
+    result = next(
+        (path for path in (osp.join(folder, f'{TRAINED.get(name, "-")}.json')
+                           for folder in (osp.join(results, 'spider_v1'),
+                                          results))
+         if osp.isfile(path)), None)
+    if result is None:
         return None
     with open(result) as f:
         ckpt = json.load(f)['checkpoint']

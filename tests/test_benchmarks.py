@@ -320,3 +320,26 @@ def test_speed_quick_run_has_onnx_fp32_and_int8_rows(tmp_path):
     fp32 = results['roofline'][key]['fastest_fp32']
     assert fp32['mode'] != 'onnx_int8'
     assert fp32['ms_median'] >= fastest['ms_median']
+
+
+def test_speed_loads_trained_weights_from_the_v1_results(tmp_path,
+                                                         monkeypatch):
+    """run_spider.py's result JSONs are in benchmarks/results/spider_v1;
+    the student of a distillation checkpoint is loaded."""
+    import json
+    import speed
+    import torch
+    trained = torch.nn.Linear(2, 1)
+    ckpt = tmp_path / 'epoch_3.pth'
+    torch.save({'state_dict': {f'architecture.{k}': v for k, v in
+                               trained.state_dict().items()}}, ckpt)
+    results = tmp_path / 'benchmarks' / 'results' / 'spider_v1'
+    results.mkdir(parents=True)
+    (results / 'run-s0.json').write_text(json.dumps({'checkpoint':
+                                                     str(ckpt)}))
+    monkeypatch.setattr(speed, 'REPO_ROOT', str(tmp_path))
+    monkeypatch.setitem(speed.TRAINED, 'some_student', 'run-s0')
+    model = torch.nn.Linear(2, 1)
+    assert speed.load_trained(model, 'some_student') == str(ckpt)
+    assert torch.equal(model.weight, trained.weight)
+    assert speed.load_trained(model, 'not_trained') is None
