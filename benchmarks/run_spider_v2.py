@@ -535,10 +535,7 @@ def run(row: Row, seed: int, runs_dir: str,
         print(f'[fail] {row.name} seed {seed}: test failed, see {log}')
         return False
     with open(osp.join(test_dir, 'metrics.json')) as f:
-        metrics = json.load(f)
-    if not metrics:  # mmdet's CocoMetric: {} when no box passes score_thr
-        metrics = {'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0,
-                   'no_detections': 1}
+        metrics = with_empty_coco(json.load(f))
     result = make_result(row, seed, cfg, opts, metrics, wd, test_s)
     os.makedirs(osp.dirname(out_json), exist_ok=True)
     with open(out_json, 'w') as f:
@@ -546,6 +543,16 @@ def run(row: Row, seed: int, runs_dir: str,
     print(f"[done] {row.name} seed {seed}: mAP {metrics.get('coco/bbox_mAP')}"
           f" mAP50 {metrics.get('coco/bbox_mAP_50')}", flush=True)
     return True
+
+
+def with_empty_coco(metrics: dict) -> dict:
+    """``metrics`` with mAP 0 when the COCO part is missing: mmdet's
+    CocoMetric returns nothing when no box passes its score threshold (the
+    clinical metrics are still there)."""
+    if 'coco/bbox_mAP' in metrics:
+        return metrics
+    return {**metrics, 'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0,
+            'no_detections': 1}
 
 
 def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
@@ -615,7 +622,8 @@ def list_rows(runs_dir: str, results_dir: str = None,
                 done += state == 'done'
                 result = load_result(row, seed, results_dir)
                 score = ''
-                if result is not None:
+                if result is not None and result['metrics'].get(
+                        'coco/bbox_mAP') is not None:
                     value = 100 * result['metrics']['coco/bbox_mAP']
                     score = f'mAP {value:.1f}'
                 lines.append(f'  {state:8s} s{seed}  {row.config[:-3]:78s} '
@@ -669,7 +677,10 @@ def main(argv=None) -> int:
                         args.section or SECTIONS))
         return 0
     if args.run:
-        todo = (find_row(args.run), args.seed)
+        try:
+            todo = (find_row(args.run), args.seed)
+        except KeyError as exc:
+            parser.error(exc.args[0])
     else:
         try:
             todo = next_run(tuple(args.section or DEFAULT_SECTIONS),

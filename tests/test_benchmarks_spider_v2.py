@@ -326,6 +326,15 @@ def test_result_json_records_what_the_issue_asks(tmp_path):
     json.dumps(result)  # plain JSON
 
 
+def test_a_run_without_detections_scores_zero():
+    clinical = {'clinical/num_discs': 28, 'clinical/sensitivity': 0.0}
+    assert v2.with_empty_coco(clinical) == dict(
+        clinical, **{'coco/bbox_mAP': 0.0, 'coco/bbox_mAP_50': 0.0,
+                     'no_detections': 1})
+    scored = {'coco/bbox_mAP': 0.3, 'clinical/num_discs': 28}
+    assert v2.with_empty_coco(scored) == scored
+
+
 def test_make_tables_v2_says_not_run_yet_without_results(tmp_path,
                                                           monkeypatch):
     monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
