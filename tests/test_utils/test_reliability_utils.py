@@ -146,6 +146,34 @@ def test_distillation_checkpoint_hint():
         check_weights_fit(model, dict(state_dict=state), 'd.pth')
 
 
+class _WithIdentity(torch.nn.Linear):
+    """A layer that stores metadata of any length as its extra state."""
+
+    def __init__(self, note: str):
+        super().__init__(2, 2)
+        self.note = note
+
+    def get_extra_state(self):
+        return torch.tensor(list(self.note.encode()), dtype=torch.uint8)
+
+    def set_extra_state(self, state):
+        self.loaded_note = bytes(state.tolist()).decode()
+
+
+def test_extra_state_of_another_length_fits_but_a_missing_one_does_not():
+    # tools/test.py builds MedDet without teacher checkpoints, so the JSON of
+    # its teacher identity is shorter than the one saved in training
+    trained = _WithIdentity('{"teachers": {"r18": "iter_400.pth"}}')
+    model = _WithIdentity('{"teachers": {"r18": null}}')
+    state = trained.state_dict()
+    check_weights_fit(model, dict(state_dict=state), 'meddet.pth')
+    model.load_state_dict(state)
+    assert model.loaded_note == trained.note
+    del state['_extra_state']
+    with pytest.raises(CheckpointMismatchError, match='_extra_state'):
+        check_weights_fit(model, dict(state_dict=state), 'meddet.pth')
+
+
 # ---- writes ---------------------------------------------------------------
 
 def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
