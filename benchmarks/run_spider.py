@@ -165,6 +165,12 @@ def _experiments():
             add(f'meddet_{lean}-disc-s{seed}',
                 meddet_config('disc', f'gfl-mbv2-{lean}'), ['lean'],
                 seed=seed, needs=disc_teachers, variant='disc')
+    # the paper-size student and the best lean student (lean-w128) trained
+    # alone: trained checkpoints for the ONNX parity benchmark
+    # (deploy_parity.py), which needs no teachers
+    add('student_lean-w128-disc-s0',
+        'configs/students/gfl_mbv2-lean-w128_fpn_1x_spider-disc.py',
+        ['deploy'], variant='disc')
     # MedDet with distill_precision='bfloat16' (the cheaper distillation
     # step of benchmarks/distill_step_cost.py): does accuracy hold?
     add('meddet_mbv2-bf16-disc-s0', meddet_config('disc'),
