@@ -1,4 +1,7 @@
-# Diagnostic: the demo student alone at 600 iterations (twice the demo).
+# The demo's student alone (make demo): the GFL MobileNetV2 + nmODE2-head
+# student of gfl_mbv2_fpn_nmode2_demo_synthetic.py at 600 iterations. At 300
+# it is still learning to localise when training stops (mAP50 0.39-0.85 by
+# seed); at 600 it converges (0.88-0.89 on seeds 0 and 1).
 _base_ = './gfl_mbv2_fpn_nmode2_demo_synthetic.py'
 # 600 iterations: the demo schedule (warm-up, then cosine) at twice the length
 train_cfg = dict(max_iters=600, val_interval=600)
