@@ -313,12 +313,16 @@ def speed_table(lines):
         lines += ['not run', '']
         return
     sizes = list(next(iter(speed['models'].values()))['gflops'])
-    modes = [m for m in ('torch', 'torch_tensor', 'onnx')
-             if m in next(iter(speed['models'].values()))]
+    modes = [m for m in ('torch', 'torch_tensor', 'onnx', 'onnx_fp32',
+                         'onnx_int8')
+             if any(m in e for e in speed['models'].values())]
     lines += [f"batch 1, {speed['threads']} threads, median of "
               f"{speed['num_images']} images; ms per image and speed-up vs "
               'the GFL R-50 + nmODE2 teacher. torch = predict incl. NMS; '
-              'tensor/onnx = backbone+neck+head only. Untrained models '
+              'torch_tensor = backbone+neck+head only; onnx_fp32 / '
+              'onnx_int8 = the exported student in ONNX Runtime, decoding '
+              'and NMS included (teachers are not exported). Untrained '
+              'models '
               '(not run under the CPU protocol) have random weights, so '
               'their NMS input is arbitrary.', '',
               '| model | size | params M | GFLOPs | ' +
@@ -330,10 +334,25 @@ def speed_table(lines):
         for size in sizes:
             cells = [f"{entry[m][size]['ms_median']:.1f} ms "
                      f"({entry[m][size]['speedup_vs_teacher']:.2f}x)"
-                     for m in modes]
+                     if m in entry else '-' for m in modes]
             lines.append(f"| {name} | {size} | {entry['params_M']:.2f} | "
                          f"{entry['gflops'][size]:.2f} | " +
                          ' | '.join(cells) + ' |')
+    lines.append('')
+    # the fastest rows against this CPU's fp32 peak (speed.py's roofline)
+    peak = speed.get('cpu', {})
+    for size, rows in speed.get('roofline', {}).items():
+        for key, row in rows.items():
+            lines.append(
+                f"- {size}, {key.replace('_', ' ')}: {row['model']} "
+                f"{row['mode']}, {row['ms_median']:.1f} ms, "
+                f"{row['gflops_per_s']:.1f} GFLOP/s = "
+                f"{100 * row['fraction_of_peak']:.0f}% of the peak and "
+                f"{100 * row['fraction_of_matmul']:.0f}% of a timed matrix "
+                'product')
+    if peak.get('formula'):
+        lines += ['', f"Peak: {peak['formula']} (/proc/cpuinfo; INT8 rows "
+                  'can exceed an fp32 peak).']
     lines.append('')
 
 
