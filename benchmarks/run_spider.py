@@ -36,6 +36,8 @@ import subprocess
 import sys
 import time
 
+from run_spider_v2 import git_state, log_summary, read_scalars
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # protocol v1's results, apart from every other protocol's
 RESULTS_DIR = osp.join(REPO_ROOT, 'benchmarks', 'results', 'spider_v1')
@@ -43,6 +45,9 @@ DEFAULT_RUNS = osp.join(osp.expanduser('~'), '.cache', 'meddet_mm', 'runs')
 DEFAULT_FEATURE_CACHE = osp.join(
     osp.expanduser('~'), '.cache', 'meddet_mm', 'teacher_features')
 
+# logged values averaged over the logging window: mmengine's pattern plus
+# distill.{fused,generated}_spatial_ratio
+DIAGNOSTIC_MEAN_PATTERN = r'.*(loss|time|data_time|grad_norm|spatial_ratio).*'
 PROTOCOL = dict(epochs=3, batch_size=2, lr=0.01, warmup_iters=100,
                 num_workers=1)
 NOISE_SIGMAS = (0.0, 0.03, 0.06, 0.1)  # Rician, relative to max value
@@ -63,6 +68,15 @@ TWO_SEED_ROWS = ('mskd_mbv2-protrusion', 'mgd_mbv2-disc',
 # configs/meddet/meddet_fpn_gfl-r50-r101-r152_gfl-mbv2-<name>_1x_spider-disc.py
 LEAN_STUDENTS = ('lean', 'lean-dw', 'lean-dw128', 'lean-w96', 'lean-w128')
 
+
+# MedDetDistiller settings of the fusion-fix rows: the v1 wiring (the
+# learned fuser trained by L_dist alone, against a target the student side
+# moves) and the fixed one (detached target, the fuser's own loss_fuse)
+WIRINGS = {
+    'v1-wiring': dict(detach_target=False, fuse_loss=None),
+    'fixed': dict(detach_target=True,
+                  fuse_loss=dict(type='FeatureDistillMSELoss')),
+}
 
 # the teachers field of the MedDet config names (configs/meddet/README.md)
 MEDDET_TEACHERS = 'gfl-r50-r101-r152'
@@ -171,6 +185,19 @@ def _experiments():
     add('student_lean-w128-disc-s0',
         'configs/students/gfl_mbv2-lean-w128_fpn_1x_spider-disc.py',
         ['deploy'], variant='disc')
+    # the fused teacher target before and after the fix (docs/design.md,
+    # "Fusion objective"): v1 wiring = fused map not detached and no fuser
+    # objective; fixed = detached target + the fuser's reconstruction loss
+    plain_disc = 'configs/students/gfl_mbv2_fpn_1x_spider-disc.py'
+    lwff_cfg = ('configs/meddet/kd-lwff_fpn_'
+                f'{MEDDET_TEACHERS}_gfl-mbv2-nmode2_1x_cdh.py')
+    for wiring, distiller in WIRINGS.items():
+        add(f'meddet-{wiring}_mbv2-disc-s0', meddet_config('disc'),
+            ['fusion_fix'], needs=disc_teachers, variant='disc',
+            student=plain_disc, distiller=distiller)
+        add(f'meddet-lwff-{wiring}_mbv2-disc-s0', lwff_cfg, ['fusion_fix'],
+            needs=disc_teachers, variant='disc', student=plain_disc,
+            spider_data=plain_disc, distiller=distiller)
     # MedDet with distill_precision='bfloat16' (the cheaper distillation
     # step of benchmarks/distill_step_cost.py): does accuracy hold?
     add('meddet_mbv2-bf16-disc-s0', meddet_config('disc'),
@@ -238,6 +265,10 @@ def protocol_config(spec, work_dir, feature_cache):
             _student_classes_on_spider(cfg)
         if spec.get('distill_precision'):
             cfg.model.distill_precision = spec['distill_precision']
+        if spec.get('distiller'):
+            cfg.model.distiller.update(spec['distiller'])
+        # the collapse diagnostics averaged over each logging window
+        cfg.log_processor.mean_pattern = DIAGNOSTIC_MEAN_PATTERN
         if feature_cache:
             _use_feature_cache(cfg, feature_cache)
     return cfg
@@ -397,6 +428,12 @@ def run_experiment(name, runs_dir, feature_cache, retest=False):
                   metrics={k: v for k, v in metrics.items()
                            if isinstance(v, (int, float))},
                   checkpoint=ckpt)
+    if spec.get('distiller'):
+        result['distiller'] = spec['distiller']
+    # s/iter and, for MedDet, fused/generated_spatial_ratio_last (mean over
+    # the last epoch's logged windows); the commit the run was made with
+    result.update(log_summary(read_scalars(work_dir)))
+    result.update(git_state())
     os.makedirs(RESULTS_DIR, exist_ok=True)
     with open(out_json, 'w') as f:
         json.dump(result, f, indent=2)
