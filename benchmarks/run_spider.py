@@ -372,26 +372,37 @@ def run_logged(cmd, log_file):
         return proc.wait()
 
 
-def run_experiment(name, runs_dir, feature_cache, retest=False):
+def run_experiment(name, runs_dir, feature_cache, retest=False,
+                   need_checkpoint=False):
+    """Train and evaluate ``name`` unless its JSON exists. A dependency
+    (``need_checkpoint``) whose JSON exists but whose checkpoint is gone
+    (runs live outside the repository) is trained again; its evaluation
+    then goes to ``<work_dir>/result.json`` and the recorded JSON stays."""
     spec = EXPERIMENTS[name]
     out_json = osp.join(RESULTS_DIR, f'{name}.json')
+    work_dir = osp.join(runs_dir, name)
+    ckpt = osp.join(work_dir, f"epoch_{PROTOCOL['epochs']}.pth")
     previous = None
     if osp.isfile(out_json):
-        if not retest:
+        if need_checkpoint and not osp.isfile(ckpt):
+            print(f'[retrain] {name}: its checkpoint is gone; the recorded '
+                  f'{osp.relpath(out_json, REPO_ROOT)} is kept', flush=True)
+            out_json = osp.join(work_dir, 'result.json')
+        elif not retest:
             print(f'[skip] {name}: {osp.relpath(out_json, REPO_ROOT)} '
                   'exists')
             return True
-        with open(out_json) as f:
-            previous = json.load(f)  # evaluate again, keep the train time
+        else:
+            with open(out_json) as f:
+                previous = json.load(f)  # evaluate again, keep train time
     for dep in spec['needs']:
-        if not run_experiment(dep, runs_dir, feature_cache):
+        if not run_experiment(dep, runs_dir, feature_cache,
+                              need_checkpoint=True):
             return False
-    work_dir = osp.join(runs_dir, name)
     os.makedirs(work_dir, exist_ok=True)
     cfg = protocol_config(spec, work_dir, feature_cache)
     cfg_file = osp.join(work_dir, 'protocol_config.py')
     cfg.dump(cfg_file)
-    ckpt = osp.join(work_dir, f"epoch_{PROTOCOL['epochs']}.pth")
     log = osp.join(work_dir, 'run.log')
     start = time.time()
     if not osp.isfile(ckpt):
@@ -434,12 +445,24 @@ def run_experiment(name, runs_dir, feature_cache, retest=False):
     # the last epoch's logged windows); the commit the run was made with
     result.update(log_summary(read_scalars(work_dir)))
     result.update(git_state())
-    os.makedirs(RESULTS_DIR, exist_ok=True)
+    if spec['needs']:  # the teachers behind the checkpoints it loaded
+        result['teachers'] = {dep: _teacher_map(runs_dir, dep)
+                              for dep in spec['needs']}
+    os.makedirs(osp.dirname(out_json), exist_ok=True)
     with open(out_json, 'w') as f:
         json.dump(result, f, indent=2)
     print(f'[done] {name}: mAP {metrics.get("coco/bbox_mAP")} '
           f'mAP50 {metrics.get("coco/bbox_mAP_50")}', flush=True)
     return True
+
+
+def _teacher_map(runs_dir, name):
+    """val mAP of the checkpoint in ``runs_dir/name`` (its last test)."""
+    path = osp.join(runs_dir, name, 'test', 'metrics.json')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get('coco/bbox_mAP')
 
 
 def main(argv=None):
