@@ -10,8 +10,8 @@
 max_epochs = 8
 milestones = [6, 7]
 batch_size = 4
-# one process does the loading: on 2 cores a loader worker only competes
-# with the training threads (configs/spider/README.md, "Data loader")
+# one process does the loading: a worker saves at most 0.3% of a step on
+# 2 cores (configs/spider/README.md, "Why v1 runs stalled")
 loader_workers = dict(num_workers=0, persistent_workers=False)
 log_interval = 10  # iterations; also the smoothing window of logged values
 # logged values averaged over that window (mmengine's pattern, plus the
