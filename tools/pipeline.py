@@ -296,9 +296,6 @@ def preload():
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, REPO_ROOT)
-    from meddet_mm.utils.denormals import flush_denormals
-    flush_denormals()  # before torch starts threads (see that module)
     preload()
     wd = osp.abspath(osp.join(REPO_ROOT, args.work_dir))
     os.makedirs(wd, exist_ok=True)

@@ -72,12 +72,8 @@ def run_tool(main) -> None:
     mmcv's failed-image assertion, file-system errors (OSError: permission,
     full disk, read-only folder) and checkpoints that safe loading refuses
     (UnpicklingError). Set ``MEDDET_TRACEBACK=1`` to see the full traceback.
-    Denormal floats are flushed to zero first (``meddet_mm.utils.denormals``).
     """
     import sys
-
-    from meddet_mm.utils.denormals import flush_denormals
-    flush_denormals()  # a run must not crawl on denormal floats
     if os.environ.get('MEDDET_TRACEBACK') == '1':
         main()
         return
