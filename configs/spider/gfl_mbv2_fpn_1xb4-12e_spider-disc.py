@@ -3,11 +3,12 @@
 _base_ = [
     '../_base_/models/gfl_mbv2_fpn.py',
     '../_base_/datasets/spider_disc.py',
-    './_base_/protocol_v2_12e.py',
+    './_base_/protocol_v2.py',
+    './_base_/schedule_v2_12e.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(bbox_head=dict(num_classes=1))
-# the protocol's loaders and logging (./_base_/protocol_v2_12e.py)
+# the protocol's loaders and logging (./_base_/protocol_v2.py)
 train_dataloader = dict(batch_size=_base_.batch_size, **_base_.loader_workers)
 val_dataloader = dict(**_base_.loader_workers)
 test_dataloader = val_dataloader

@@ -4,10 +4,11 @@
 _base_ = [
     '../_base_/models/gfl_mbv2_fpn.py',
     '../_base_/datasets/spider_protrusion.py',
-    './_base_/protocol_v2_8e.py',
+    './_base_/protocol_v2.py',
+    './_base_/schedule_v2_8e.py',
     '../_base_/default_runtime.py',
 ]
-# the protocol's loaders and logging (./_base_/protocol_v2_8e.py)
+# the protocol's loaders and logging (./_base_/protocol_v2.py)
 train_dataloader = dict(batch_size=_base_.batch_size, **_base_.loader_workers)
 val_dataloader = dict(**_base_.loader_workers)
 test_dataloader = val_dataloader

@@ -19,7 +19,8 @@ teacher_r50_ckpt = __ckpt.format('r50')
 _base_ = [
     '../_base_/models/meddet_gfl_mbv2.py',
     '../_base_/datasets/spider_disc.py',
-    './_base_/protocol_v2_12e.py',
+    './_base_/protocol_v2.py',
+    './_base_/schedule_v2_12e.py',
     '../_base_/default_runtime.py',
 ]
 __teacher = '{{fileDirname}}/gfl_{}_fpn_nmode2_1xb4-12e_spider-disc.py'
@@ -48,7 +49,7 @@ optim_wrapper = dict(
     discriminator=dict(
         type='OptimWrapper',
         optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
-# the protocol's loaders and logging (./_base_/protocol_v2_12e.py)
+# the protocol's loaders and logging (./_base_/protocol_v2.py)
 train_dataloader = dict(batch_size=_base_.batch_size, **_base_.loader_workers)
 val_dataloader = dict(**_base_.loader_workers)
 test_dataloader = val_dataloader

@@ -1,0 +1,12 @@
+# SPIDER protocol v2, 8 epochs (the protrusion students): 200-iteration
+# linear warm-up, x0.1 at epochs 6 and 7. Listed with ./protocol_v2.py.
+max_epochs = 8
+milestones = [6, 7]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=max_epochs)  # val once, at the end
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=200),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
+         milestones=milestones, gamma=0.1)
+]
