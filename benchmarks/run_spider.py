@@ -240,6 +240,8 @@ def protocol_config(spec, work_dir, feature_cache):
         wrappers.optimizer.lr = p['lr']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].num_workers = p['num_workers']
+        # torch refuses persistent workers without workers
+        cfg[loader].persistent_workers = p['num_workers'] > 0
         cfg[loader].dataset.data_root = osp.join(
             REPO_ROOT, '..', 'shared', 'data', 'spider_t2space') + '/'
     cfg.train_dataloader.batch_size = p['batch_size']
@@ -482,8 +484,15 @@ def main(argv=None):
     parser.add_argument('--retest', action='store_true',
                         help='evaluate finished experiments again (e.g. '
                         'after adding a metric); train times are kept')
+    parser.add_argument('--num-workers', type=int,
+                        default=PROTOCOL['num_workers'],
+                        help='data loader workers (v1: 1); 0 loads in the '
+                        'training process, where v1 runs with a worker '
+                        'stalled (configs/spider/README.md); recorded in '
+                        'each result JSON')
     parser.add_argument('--list', action='store_true')
     args = parser.parse_args(argv)
+    PROTOCOL['num_workers'] = args.num_workers
     names = list(args.only or [])
     for table in args.table or []:
         names += [n for n, e in EXPERIMENTS.items() if table in e['tables']]
