@@ -13,7 +13,10 @@ benchmarks/run_spider.py) are loaded once and reused. Timed, in turns
   * ``meddet_cached``: MedDet step with the (in-memory) teacher-feature
     cache already filled for these batches;
   * ``meddet_cached_bf16``: the same with ``distill_precision='bfloat16'``
-    (distiller and discriminator under bfloat16 autocast, student float32).
+    (distiller and discriminator under bfloat16 autocast, student float32);
+  * ``meddet_cached_v1_wiring``: ``meddet_cached`` with the v1 wiring (fused
+    target not detached, no fuser objective ``loss_fuse``), so that
+    ``meddet_cached`` against it is the cost of the fusion fix.
 Teachers are the CPU protocol's R-18/34/50 + nmODE2 with random weights
 (cost does not depend on weights); ``--paper-teachers`` uses R-50/101/152.
 """
@@ -83,6 +86,9 @@ def main(argv=None):
     cached_bf16 = copy.deepcopy(cached)
     cached_bf16.model.distill_precision = 'bfloat16'
     cfgs['meddet_cached_bf16'] = cached_bf16
+    v1_wiring = copy.deepcopy(cached)
+    v1_wiring.model.distiller.update(run_spider.WIRINGS['v1-wiring'])
+    cfgs['meddet_cached_v1_wiring'] = v1_wiring
 
     loader_cfg = dict(cfgs['student_plain'].train_dataloader, num_workers=0,
                       persistent_workers=False)
@@ -127,6 +133,9 @@ def main(argv=None):
     for name, ts in times.items():
         med = statistics.median(ts)
         result['seconds_per_step'][name] = round(med, 3)
+    result['fusion_fix_ratio'] = round(
+        result['seconds_per_step']['meddet_cached'] /
+        result['seconds_per_step']['meddet_cached_v1_wiring'], 3)
     for name, med in result['seconds_per_step'].items():
         for base in ('student_plain', 'student_nmode2'):
             result[f'ratio_vs_{base}'][name] = round(
@@ -138,6 +147,8 @@ def main(argv=None):
               f"x{result['ratio_vs_student_plain'][name]:.2f} plain student"
               f"   x{result['ratio_vs_student_nmode2'][name]:.2f} "
               'nmODE2 student')
+    print(f"fusion fix (detached target + loss_fuse) vs v1 wiring: "
+          f"x{result['fusion_fix_ratio']:.3f} per cached MedDet step")
     print(f'cache: {cache.hits} hits, {cache.misses} misses '
           '(images x teachers)')
     if args.out:
