@@ -94,6 +94,7 @@ MINIMAL_CFGS = {
     'mmdet.HOOKS': {
         'GuardedCheckpointHook': dict(interval=1),
         'LossGuardHook': dict(),
+        'DistillWeightRampHook': dict(ramp_iters=50),
         'StrictLoadHook': dict(),
         'TeacherFeatureCacheHook': dict(),
     },

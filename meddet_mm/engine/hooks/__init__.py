@@ -1,4 +1,5 @@
 """Registered runner hooks (mmdet HOOKS)."""
+from .distill_weight_ramp_hook import DistillWeightRampHook
 from .guarded_checkpoint_hook import (GuardedCheckpointHook,
                                       UnstableWeightsError)
 from .loss_guard_hook import LossGuardHook, UnstableLossError
@@ -6,6 +7,6 @@ from .strict_load_hook import StrictLoadHook
 from .teacher_feature_cache_hook import TeacherFeatureCacheHook
 
 __all__ = [
-    'GuardedCheckpointHook', 'LossGuardHook', 'StrictLoadHook',
+    'DistillWeightRampHook', 'GuardedCheckpointHook', 'LossGuardHook', 'StrictLoadHook',
     'TeacherFeatureCacheHook', 'UnstableLossError', 'UnstableWeightsError'
 ]
