@@ -17,21 +17,15 @@ teacher_ckpt = 'work_dirs/gfl_r101_fpn_nmode2_1x_cdh/epoch_12.pth'
 # configs/kd_baselines/README.md. False: student from scratch (the v1
 # tables). A switch of this file: --cfg-options cannot flip it.
 init_student = True
-# FGD paper's one-stage (RetinaNet) setting; not tuned on CDH.
-# separate_context: one GcBlock for the student map and one for the teacher
-# map, as the FGD reference code (the v1 tables used one shared block).
-fgd_cfg = dict(
-    temperature=0.5,
-    alpha_fgd=1e-3,  # foreground feature loss
-    beta_fgd=5e-4,  # background feature loss
-    gamma_fgd=5e-4,  # attention loss
-    lambda_fgd=5e-6,  # global (GcBlock relation) loss
-    separate_context=True)
+# FGD's own parameters (fgd_cfg: loss weights, temperature, separate
+# GcBlocks) are in configs/_base_/distillers/fgd_fpn.py, shared with the
+# protocol v2 row.
 # -----------------------------------------------------------------
-_base_ = '../students/gfl_mbv2_fpn_1x_cdh.py'
+_base_ = [
+    '../students/gfl_mbv2_fpn_1x_cdh.py',
+    '../_base_/distillers/fgd_fpn.py',
+]
 teacher_config = '{{fileDirname}}/../teachers/gfl_r101_fpn_nmode2_1x_cdh.py'
-num_levels = 5  # FPN outputs P3-P7, 256 channels in teacher and student
-fpn_channels = 256
 
 __student = _base_.model
 if init_student:
@@ -45,31 +39,4 @@ model = dict(
     architecture=__student,
     teacher=dict(type='mmrazor.DetectorFromConfig', cfg_path=teacher_config),
     teacher_ckpt=teacher_ckpt,
-    distiller=dict(
-        type='mmrazor.ConfigurableDistiller',
-        # the neck returns a tuple: record index i is pyramid level i; FGD
-        # needs the GT boxes: record the student detector's data samples,
-        # forward(inputs, data_samples, mode) -> data_idx=1
-        student_recorders=dict(
-            fpn=dict(type='mmrazor.ModuleOutputs', source='neck'),
-            data_samples=dict(
-                type='mmrazor.MethodInputs',
-                source='mmdet.models.detectors.base.BaseDetector.forward')),
-        teacher_recorders=dict(
-            fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
-        distill_losses={
-            f'loss_fgd_fpn{i}': dict(
-                type='mmrazor.FGDLoss',
-                student_channels=fpn_channels,
-                teacher_channels=fpn_channels,
-                **fgd_cfg)
-            for i in range(num_levels)
-        },
-        loss_forward_mappings={
-            f'loss_fgd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i),
-                data_samples=dict(
-                    from_student=True, recorder='data_samples', data_idx=1))
-            for i in range(num_levels)
-        }))
+    distiller=_base_.fgd_distiller)

@@ -18,13 +18,14 @@ teacher_ckpt = 'work_dirs/gfl_r101_fpn_nmode2_1x_cdh/epoch_12.pth'
 # README.md lists them. False: student from scratch (the v1 tables). A
 # switch of this file: --cfg-options cannot flip it.
 init_student = True
-alpha_mgd = 2e-5  # loss weight (MGD paper, detection)
-lambda_mgd = 0.65  # fraction of student pixels masked (MGD paper, detection)
+# MGD's own parameters (alpha_mgd, lambda_mgd) are in
+# configs/_base_/distillers/mgd_fpn.py, shared with the protocol v2 row.
 # -----------------------------------------------------------------
-_base_ = '../students/gfl_mbv2_fpn_1x_cdh.py'
+_base_ = [
+    '../students/gfl_mbv2_fpn_1x_cdh.py',
+    '../_base_/distillers/mgd_fpn.py',
+]
 teacher_config = '{{fileDirname}}/../teachers/gfl_r101_fpn_nmode2_1x_cdh.py'
-num_levels = 5  # FPN outputs P3-P7, 256 channels in teacher and student
-fpn_channels = 256
 
 __student = _base_.model
 if init_student:
@@ -38,30 +39,4 @@ model = dict(
     architecture=__student,
     teacher=dict(type='mmrazor.DetectorFromConfig', cfg_path=teacher_config),
     teacher_ckpt=teacher_ckpt,
-    distiller=dict(
-        type='mmrazor.ConfigurableDistiller',
-        # the neck returns a tuple: record index i is pyramid level i
-        student_recorders=dict(
-            fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
-        teacher_recorders=dict(
-            fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
-        connectors={
-            f'mgd_fpn{i}': dict(
-                type='mmrazor.MGDConnector',
-                student_channels=fpn_channels,
-                teacher_channels=fpn_channels,
-                lambda_mgd=lambda_mgd)
-            for i in range(num_levels)
-        },
-        distill_losses={
-            f'loss_mgd_fpn{i}': dict(type='mmrazor.MGDLoss',
-                                     alpha_mgd=alpha_mgd)
-            for i in range(num_levels)
-        },
-        loss_forward_mappings={
-            f'loss_mgd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i,
-                             connector=f'mgd_fpn{i}'),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in range(num_levels)
-        }))
+    distiller=_base_.mgd_distiller)

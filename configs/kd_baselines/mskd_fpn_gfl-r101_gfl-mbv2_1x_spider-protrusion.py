@@ -1,9 +1,9 @@
 # MSKD (FFD + RGD on every FPN level, see mskd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py
 # and docs/mskd.md) on SPIDER T2-SPACE protrusion / non-protrusion: the same
-# distillation written over the SPIDER student config (its data, schedule
-# and runtime), with the SPIDER-trained R-101 teacher. Written out rather
-# than as a delta of the CDH config so it stays 3 files deep;
-# tests/test_kd_baseline_configs.py keeps the two distillers equal.
+# distiller (configs/_base_/distillers/mskd_fpn.py) over the SPIDER student
+# config (its data, schedule and runtime), with the SPIDER-trained R-101
+# teacher. Written over the SPIDER student rather than as a delta of the CDH
+# config so it stays 3 files deep.
 #
 #   python tools/train.py \
 #       configs/kd_baselines/mskd_fpn_gfl-r101_gfl-mbv2_1x_spider-protrusion.py
@@ -12,65 +12,22 @@
 # Train configs/teachers/gfl_r101_fpn_nmode2_1x_spider-protrusion.py first.
 teacher_ckpt = ('work_dirs/gfl_r101_fpn_nmode2_1x_spider-protrusion/'
                 'epoch_12.pth')
-# Loss weights by the rule of docs/mskd.md, not tuned on val: at
-# initialisation FFD and RGD (each summed over the 5 levels) are each 1/8
-# of the detection loss (0.25 together), measured on the first SPIDER
-# protrusion batch by tools/analysis_tools/distill_loss_weights.py (0.029
-# and 0.030; unit weights made them 8x the detection loss).
-ffd_weight = 0.03
-rgd_weight = 0.03
-# Both maps standardised per image (over channels and positions; per channel
-# would blank P6/P7, which are only a few cells), as MedDet's L_dist.
-ffd_cfg = dict(
-    normalize='instance',  # every box weighs the same, whatever its size
-    bg_weight=0.,  # background suppressed
-    standardize='sample')
-rgd_cfg = dict(
-    node_weight=1.0,  # region features (cosine, see docs/mskd.md)
-    edge_weight=1.0,  # region-to-region similarities
-    with_background=True)
+# MSKD's own parameters (ffd_weight, rgd_weight by the rule of docs/mskd.md,
+# measured on this config's first batch; ffd_cfg, rgd_cfg) are in
+# configs/_base_/distillers/mskd_fpn.py, shared with the CDH config and the
+# protocol v2 row.
 # -----------------------------------------------------------------
-_base_ = '../students/gfl_mbv2_fpn_1x_spider-protrusion.py'
+_base_ = [
+    '../students/gfl_mbv2_fpn_1x_spider-protrusion.py',
+    '../_base_/distillers/mskd_fpn.py',
+]
 teacher_config = ('{{fileDirname}}/../teachers/'
                   'gfl_r101_fpn_nmode2_1x_spider-protrusion.py')
-num_levels = 5  # FPN outputs P3-P7, 256 channels in teacher and student
 
-# both losses read the student's data samples (GT boxes) recorded on the
-# detector's forward(inputs, data_samples, mode) -> data_idx=1
-__samples = dict(from_student=True, recorder='data_samples', data_idx=1)
 model = dict(
     _delete_=True,
     type='mmrazor.FpnTeacherDistill',
     architecture=_base_.model,
     teacher=dict(type='mmrazor.DetectorFromConfig', cfg_path=teacher_config),
     teacher_ckpt=teacher_ckpt,
-    distiller=dict(
-        type='mmrazor.ConfigurableDistiller',
-        student_recorders=dict(
-            fpn=dict(type='mmrazor.ModuleOutputs', source='neck'),
-            data_samples=dict(
-                type='mmrazor.MethodInputs',
-                source='mmdet.models.detectors.base.BaseDetector.forward')),
-        teacher_recorders=dict(
-            fpn=dict(type='mmrazor.ModuleOutputs', source='neck')),
-        distill_losses={
-            **{
-                f'loss_ffd_fpn{i}': dict(
-                    type='mmrazor.FeatureFilteringDistillLoss',
-                    loss_weight=ffd_weight, **ffd_cfg)
-                for i in range(num_levels)
-            },
-            **{
-                f'loss_rgd_fpn{i}': dict(
-                    type='mmrazor.RegionGraphDistillLoss',
-                    loss_weight=rgd_weight, **rgd_cfg)
-                for i in range(num_levels)
-            }
-        },
-        loss_forward_mappings={
-            f'loss_{kind}_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i),
-                data_samples=__samples)
-            for kind in ('ffd', 'rgd') for i in range(num_levels)
-        }))
+    distiller=_base_.mskd_distiller)
