@@ -6,7 +6,8 @@ fraction / groups of the student's detection loss.
         --groups ffd=loss_ffd rgd=loss_rgd [--fraction 0.25]
 
 e.g. CONFIG = configs/kd_baselines/mskd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py.
-Prints one weight per group and the lines to paste at the top of the config.
+Prints one weight per group as ``<group>_weight = ...`` lines; the MSKD
+configs read them from configs/_base_/distillers/mskd_fpn.py.
 The teacher is loaded from the config's teacher_ckpt; --no-teacher-ckpt
 builds it at its own init (for a check of the procedure only).
 """
