@@ -331,10 +331,14 @@ def noise_table(lines):
               'maximum intensity, same noisy images for every model.', '',
               '| model | ' + ' | '.join(f'σ={s}' for s in sigmas) + ' |',
               '|---|' + '---|' * len(sigmas)]
+    t_end = noise.get('t_end') or {}
     for name, rows in sorted(table.items()):
         cells = [f"{100 * rows[s]['mAP']:.1f} ({100 * rows[s]['mAP50']:.1f})"
                  if s in rows else '-' for s in sigmas]
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        label = name
+        if name in t_end:  # nmODE2 head integrated to this end time
+            label += f" (nmODE2 t_end {t_end[name]:g})"
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
     lines += ['', '![noise robustness](noise_robustness.png)', '']
 
 
