@@ -95,3 +95,24 @@ def test_invalid_arguments():
         SyntheticCDHDataset(num_images=0)
     with pytest.raises(TypeError):
         SyntheticCDHDataset(num_images=1, generator_cfg=dict(bogus=1))
+
+
+def test_image_cache_returns_the_rendered_slice_without_rendering_again():
+    from meddet_mm.datasets.transforms import LoadSyntheticCDHImage
+    ds = SyntheticCDHDataset(num_images=2, seed=3, img_size=(80, 64))
+    info = ds.get_data_info(1)
+    plain = LoadSyntheticCDHImage(color_type='grayscale')
+    cached = LoadSyntheticCDHImage(color_type='grayscale', cache=True)
+    expected = plain(dict(info))['img']
+    first = cached(dict(info))['img']
+    assert np.array_equal(first, expected)
+    first[:] = 0  # a later transform writing into its image ...
+    renders = []
+    gen = next(iter(cached._generators.values()))
+    original = gen.render
+    gen.render = lambda *a, **k: renders.append(a) or original(*a, **k)
+    second = cached(dict(info))['img']
+    # ... does not reach the cache, and the slice is not rendered again
+    assert np.array_equal(second, expected)
+    assert renders == []
+    assert plain._images == {}  # the default keeps nothing

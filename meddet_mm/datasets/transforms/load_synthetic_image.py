@@ -23,24 +23,40 @@ class LoadSyntheticCDHImage(BaseTransform):
             Defaults to False.
         color_type (str): 'color' for (H, W, 3), 'grayscale' for (H, W).
             Defaults to 'color'.
+        cache (bool): Keep every rendered slice in memory (per process) and
+            hand out copies. Rendering is deterministic in the seed, so the
+            images are identical; on the demo's 160 x 128 slices it saves
+            about 25 ms per image and epoch. Defaults to False.
     """
 
     def __init__(self, to_float32: bool = False,
-                 color_type: str = 'color') -> None:
+                 color_type: str = 'color', cache: bool = False) -> None:
         if color_type not in ('color', 'grayscale', 'unchanged'):
             raise ValueError(f"color_type must be 'color', 'grayscale' or "
                              f"'unchanged', got {color_type!r}")
         self.to_float32 = to_float32
         self.color_type = color_type
+        self.cache = bool(cache)
         self._generators = {}
+        self._images = {}  # (generator key, seed) -> rendered uint8 slice
 
-    def _generator(self, info: dict):
-        key = json.dumps([list(info['img_size']), info['generator_cfg']],
-                         sort_keys=True, default=str)
+    def _generator(self, key: str, info: dict):
         if key not in self._generators:
             self._generators[key] = generator_from_cfg(
                 info['generator_cfg'], tuple(info['img_size']))
         return self._generators[key]
+
+    def _render(self, info: dict) -> np.ndarray:
+        key = json.dumps([list(info['img_size']), info['generator_cfg']],
+                         sort_keys=True, default=str)
+        image_key = (key, json.dumps(info['seed'], default=str))
+        img = self._images.get(image_key)
+        if img is None:
+            gen = self._generator(key, info)
+            img = gen.render(gen.sample_scene(info['seed']), info['seed'])
+            if self.cache:
+                self._images[image_key] = img
+        return img.copy() if self.cache else img
 
     def transform(self, results: dict) -> dict:
         """Render ``results['img']`` from ``results['synthetic']``."""
@@ -51,10 +67,7 @@ class LoadSyntheticCDHImage(BaseTransform):
                     'LoadSyntheticCDHImage needs the "synthetic" key set by '
                     'SyntheticCDHDataset; use LoadImageFromFile or '
                     'LoadMedicalImageFromFile for datasets with files')
-            info = results['synthetic']
-            gen = self._generator(info)
-            scene = gen.sample_scene(info['seed'])
-            img = gen.render(scene, info['seed'])
+            img = self._render(results['synthetic'])
             if self.color_type == 'color':
                 img = np.repeat(img[..., None], 3, axis=2)
         if self.to_float32:
@@ -66,4 +79,4 @@ class LoadSyntheticCDHImage(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(to_float32={self.to_float32}, '
-                f"color_type='{self.color_type}')")
+                f"color_type='{self.color_type}', cache={self.cache})")
