@@ -35,6 +35,22 @@ def test_ramp_values_and_logging():
         'train/distill.tau').current() == pytest.approx(0.05)
 
 
+def test_delayed_ramp_holds_start_until_begin_iter():
+    # sigma ramps down from 1 (detection only) once the student localises
+    model = _Algo(tau=0.0)
+    model.sigma = 0.85
+    hook = DistillWeightRampHook(attr='sigma', start=1.0, ramp_iters=100,
+                                 begin_iter=300)
+    runner = _runner(model)
+    hook.before_train(runner)
+    seen = []
+    for it in (0, 299, 300, 350, 400, 599):
+        runner.iter = it
+        hook.before_train_iter(runner, batch_idx=it)
+        seen.append(model.sigma)
+    assert seen == pytest.approx([1.0, 1.0, 1.0, 0.925, 0.85, 0.85])
+
+
 def test_resumed_run_continues_the_ramp():
     # a resumed runner starts at its saved iteration, not at 0
     model = _Algo(tau=0.2)
@@ -48,6 +64,8 @@ def test_resumed_run_continues_the_ramp():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match='ramp_iters'):
         DistillWeightRampHook(ramp_iters=0)
+    with pytest.raises(ValueError, match='begin_iter'):
+        DistillWeightRampHook(begin_iter=-1)
     hook = DistillWeightRampHook(attr='lambda_missing')
     with pytest.raises(AttributeError, match='lambda_missing'):
         hook.before_train(_runner(_Algo(tau=0.1)))
