@@ -9,7 +9,9 @@ Each config is trained once per seed (``randomness.seed``) in
 ``work_dirs/demo_variants/<config name>/seed<S>``; a MedDet config distils
 from the teachers that ``tools/pipeline.py --preset demo --seed S`` trained
 (``work_dirs/demo`` or ``work_dirs/demo-seed<S>``), so run the demo first.
-A finished run is reused and an interrupted one resumes. The distilled
+``--teachers r18=CONFIG`` replaces a pipeline teacher by CONFIG, trained
+here for the same seed (and reported as a run of its own). A finished run is
+reused and an interrupted one resumes. The distilled
 student is exported and evaluated with its student config; the val metrics,
 the last logged training loss_bbox, the median s/iter, the config, the seed
 and the git commit of every run are merged into ``--out``, with a plot.
@@ -39,6 +41,10 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--out', required=True, help='result JSON (merged)')
     parser.add_argument('--runs-dir', default='work_dirs/demo_variants')
+    parser.add_argument('--teachers', nargs='+', default=[],
+                        metavar='NAME=CONFIG',
+                        help='train CONFIG for each seed and distil from it '
+                        'as teacher NAME instead of the pipeline teacher')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         metavar='KEY=VALUE',
                         help='extra training overrides (e.g. '
@@ -52,15 +58,26 @@ def pipeline_dir(seed):
     return osp.join(REPO_ROOT, wd if seed == 0 else f'{wd}-seed{seed}')
 
 
-def distill_setup(config, seed):
+def distill_setup(config, seed, own_teachers=None):
     """(student config, teacher cfg-options) of a MedDet config; None for a
-    plain detector config."""
+    plain detector config. ``own_teachers`` maps a teacher name to
+    (config, checkpoint) used in place of the pipeline's teacher."""
     from mmengine.config import Config
     model = Config.fromfile(osp.join(REPO_ROOT, config)).model
     if not model.get('type', '').endswith('MultiTeacherAdversarialDistill'):
         return None
     options = []
+    own_teachers = own_teachers or {}
+    unknown = set(own_teachers) - set(model.teachers)
+    if unknown:
+        raise SystemExit(f'{config}: --teachers names {sorted(unknown)} are '
+                         f'not among its teachers {sorted(model.teachers)}')
     for name, teacher in model.teachers.items():
+        if name in own_teachers:
+            cfg, ckpt = own_teachers[name]
+            options += [f'model.teachers.{name}.cfg={cfg}',
+                        f'model.teachers.{name}.ckpt={ckpt}']
+            continue
         ckpt = pipeline.last_checkpoint(
             osp.join(pipeline_dir(seed), pipeline.name_of(teacher.cfg)))
         if ckpt is None:
@@ -93,11 +110,20 @@ def train_log(wd):
     return loss_bbox, round(statistics.median(e['time'] for e in train), 3)
 
 
-def run_one(config, seed, runs_dir, cfg_options=()):
-    wd = osp.join(REPO_ROOT, runs_dir, pipeline.name_of(config), f'seed{seed}')
+def run_name(config, own_teachers=None):
+    """Work dir name of a run: the config's name, plus the teachers that
+    replace the pipeline's (``..._late-start__r18-gfl_r18_..._800it``)."""
+    return pipeline.name_of(config) + ''.join(
+        f'__{name}-{pipeline.name_of(cfg)}'
+        for name, (cfg, _) in sorted((own_teachers or {}).items()))
+
+
+def run_one(config, seed, runs_dir, cfg_options=(), own_teachers=None):
+    wd = osp.join(REPO_ROOT, runs_dir, run_name(config, own_teachers),
+                  f'seed{seed}')
     os.makedirs(wd, exist_ok=True)
     log = osp.join(wd, 'variant.log')
-    setup = distill_setup(config, seed)
+    setup = distill_setup(config, seed, own_teachers)
     student_cfg, teacher_opts = setup if setup else (config, [])
     ckpt = pipeline.last_checkpoint(wd)
     if ckpt is None:
@@ -122,7 +148,7 @@ def run_one(config, seed, runs_dir, cfg_options=()):
     with open(osp.join(test_dir, 'metrics.json')) as f:
         metrics = json.load(f)
     loss_bbox, s_per_iter = train_log(wd)
-    return dict(config=config, seed=seed,
+    return dict(run=run_name(config, own_teachers), config=config, seed=seed,
                 metrics={k: metrics.get(k, 0.0) for k in METRICS},
                 final_train_loss_bbox=loss_bbox, s_per_iter=s_per_iter,
                 teachers=teacher_opts or None,
@@ -134,18 +160,20 @@ def plot(runs, out_png):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    configs = list(dict.fromkeys(r['config'] for r in runs))
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(configs) + 1.5))
-    for i, cfg in enumerate(configs):
+    def name(r):
+        return r.get('run', pipeline.name_of(r['config']))
+
+    names = list(dict.fromkeys(name(r) for r in runs))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(names) + 1.5))
+    for i, run_id in enumerate(names):
         for r in runs:
-            if r['config'] == cfg:
+            if name(r) == run_id:
                 ax.scatter(r['metrics']['coco/bbox_mAP_50'], i, zorder=3,
                            color=f"C{r['seed']}", label=f"seed {r['seed']}")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     ax.legend(unique.values(), unique.keys(), loc='lower left')
-    ax.set_yticks(range(len(configs)),
-                  [pipeline.name_of(c)[:60] for c in configs], fontsize=7)
+    ax.set_yticks(range(len(names)), [n[-80:] for n in names], fontsize=6)
     ax.set_xlabel('val mAP50 (synthetic demo discs)')
     ax.set_xlim(0, 1)
     ax.grid(axis='x', alpha=.3)
@@ -160,19 +188,37 @@ def main(argv=None):
     if osp.isfile(out):
         with open(out) as f:
             runs = json.load(f)['runs']
-    for config in args.configs:
-        for seed in args.seeds:
-            result = run_one(config, seed, args.runs_dir, args.cfg_options)
-            runs = [r for r in runs
-                    if (r['config'], r['seed']) != (config, seed)]
-            runs.append(result)
-            with open(out, 'w') as f:
-                json.dump(dict(what=__doc__.split('\n')[0], runs=runs), f,
-                          indent=2)
-            m = result['metrics']
-            print(f"[done] {config} seed {seed}: mAP50 "
-                  f"{m['coco/bbox_mAP_50']:.3f} mAP {m['coco/bbox_mAP']:.3f}",
-                  flush=True)
+    teachers = {}
+    for item in args.teachers:
+        name, sep, config = item.partition('=')
+        if not sep or not osp.isfile(osp.join(REPO_ROOT, config)):
+            raise SystemExit(f'--teachers {item!r}: want NAME=CONFIG with an '
+                             'existing config file')
+        teachers[name] = config
+
+    def record(result):
+        nonlocal runs
+        runs = [r for r in runs if (r['config'], r['seed'], r['teachers'])
+                != (result['config'], result['seed'], result['teachers'])]
+        runs.append(result)
+        with open(out, 'w') as f:
+            json.dump(dict(what=__doc__.split('\n')[0], runs=runs), f,
+                      indent=2)
+        m = result['metrics']
+        print(f"[done] {result['config']} seed {result['seed']}: mAP50 "
+              f"{m['coco/bbox_mAP_50']:.3f} mAP {m['coco/bbox_mAP']:.3f}",
+              flush=True)
+
+    for seed in args.seeds:
+        own = {}
+        for name, config in teachers.items():
+            record(run_one(config, seed, args.runs_dir))
+            wd = osp.join(REPO_ROOT, args.runs_dir, pipeline.name_of(config),
+                          f'seed{seed}')
+            own[name] = (config, pipeline.last_checkpoint(wd))
+        for config in args.configs:
+            record(run_one(config, seed, args.runs_dir, args.cfg_options,
+                           own))
     plot(runs, osp.splitext(out)[0] + '.png')
     print(f'wrote {args.out}')
 
