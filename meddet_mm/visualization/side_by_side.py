@@ -56,7 +56,7 @@ def draw_side_by_side(config: str,
     """
     from mmdet.apis import inference_detector, init_detector
     from mmdet.registry import DATASETS
-    from mmengine.config import Config
+    from mmengine.config import Config, ConfigDict
     from mmengine.dataset import Compose
     from mmengine.registry import init_default_scope
 
@@ -77,6 +77,11 @@ def draw_side_by_side(config: str,
     columns, counts = [], {}
     for title, ckpt in models:
         model = init_detector(cfg, ckpt, device='cpu')
+        # inference_detector turns the first step into LoadImageFromNDArray
+        # but keeps its arguments, which the dataset's own loader (e.g.
+        # LoadSyntheticCDHImage(cache=True)) may not share with it
+        model.cfg.test_dataloader.dataset.pipeline[0] = ConfigDict(
+            type='LoadImageFromFile')
         panels, total = [], 0
         for img, gt in slices:
             pred = inference_detector(model, img).pred_instances
