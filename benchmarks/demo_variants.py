@@ -118,9 +118,14 @@ def run_name(config, own_teachers=None):
         for name, (cfg, _) in sorted((own_teachers or {}).items()))
 
 
+def run_dir(runs_dir, config, seed, own_teachers=None):
+    """Work dir of one run of ``config`` (see :func:`run_name`)."""
+    return osp.join(REPO_ROOT, runs_dir, run_name(config, own_teachers),
+                    f'seed{seed}')
+
+
 def run_one(config, seed, runs_dir, cfg_options=(), own_teachers=None):
-    wd = osp.join(REPO_ROOT, runs_dir, run_name(config, own_teachers),
-                  f'seed{seed}')
+    wd = run_dir(runs_dir, config, seed, own_teachers)
     os.makedirs(wd, exist_ok=True)
     log = osp.join(wd, 'variant.log')
     setup = distill_setup(config, seed, own_teachers)
@@ -213,9 +218,8 @@ def main(argv=None):
         own = {}
         for name, config in teachers.items():
             record(run_one(config, seed, args.runs_dir))
-            wd = osp.join(REPO_ROOT, args.runs_dir, pipeline.name_of(config),
-                          f'seed{seed}')
-            own[name] = (config, pipeline.last_checkpoint(wd))
+            own[name] = (config, pipeline.last_checkpoint(
+                run_dir(args.runs_dir, config, seed)))
         for config in args.configs:
             record(run_one(config, seed, args.runs_dir, args.cfg_options,
                            own))

@@ -56,7 +56,7 @@ class LoadSyntheticCDHImage(BaseTransform):
             img = gen.render(gen.sample_scene(info['seed']), info['seed'])
             if self.cache:
                 self._images[image_key] = img
-        return img.copy() if self.cache else img
+        return img
 
     def transform(self, results: dict) -> dict:
         """Render ``results['img']`` from ``results['synthetic']``."""
@@ -68,8 +68,10 @@ class LoadSyntheticCDHImage(BaseTransform):
                     'SyntheticCDHDataset; use LoadImageFromFile or '
                     'LoadMedicalImageFromFile for datasets with files')
             img = self._render(results['synthetic'])
-            if self.color_type == 'color':
+            if self.color_type == 'color':  # a new array
                 img = np.repeat(img[..., None], 3, axis=2)
+            elif self.cache:  # later steps must not write into the cache
+                img = img.copy()
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
