@@ -69,4 +69,27 @@ def format_report(report: Dict[str, List]) -> str:
     return '\n'.join(lines)
 
 
-__all__ = ['DEFAULT_PARTS', 'format_report', 'init_from_teacher_report']
+def copy_from_teacher(student: nn.Module, teacher: nn.Module,
+                      parts: Iterable[str] = DEFAULT_PARTS) -> Dict[str, List]:
+    """Start ``student``'s tensors under ``parts`` from ``teacher``'s where
+    name and shape match (what mmengine's ``Pretrained`` init with
+    ``prefix=`` does from a checkpoint file, here from a built teacher).
+
+    Returns:
+        dict: :func:`init_from_teacher_report` of the pair; its ``loaded``
+        keys are the tensors copied.
+    """
+    report = init_from_teacher_report(student, teacher, parts)
+    t_state = teacher.state_dict()
+    loaded = {k: t_state[k] for k in report['loaded']}
+    if not loaded:
+        raise ValueError(
+            f'copy_from_teacher: no tensor under {tuple(parts)} has the same '
+            'name and shape in the student and the teacher:\n' +
+            format_report(report))
+    student.load_state_dict(loaded, strict=False)
+    return report
+
+
+__all__ = ['DEFAULT_PARTS', 'copy_from_teacher', 'format_report',
+           'init_from_teacher_report']

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmrazor.models.algorithms.base import BaseAlgorithm
 from mmrazor.models.utils import add_prefix
@@ -20,6 +21,7 @@ from mmrazor.registry import MODELS
 from ..distillers.meddet_distiller import (build_razor_module,
                                            takes_data_samples)
 from ..losses.feature_distill_loss import standardize
+from ...utils.init_from_teacher import copy_from_teacher, format_report
 from .frozen_teachers import FrozenTeachers, build_detector, make_recorder
 from .teacher_feature_cache import TeacherFeatureCache, take
 
@@ -109,6 +111,13 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
             distiller's 256-channel convs run about twice as fast in
             bfloat16 (``benchmarks/distill_step_cost.py``); use float16 only
             on GPUs.
+        init_student_from (dict, optional): ``dict(teacher=NAME,
+            parts=('neck', 'bbox_head'))``: after the student's own init,
+            its tensors under ``parts`` whose name and shape match teacher
+            NAME's start from that teacher (the MGD/FGD authors' "student
+            neck and head start from the teacher"; the teacher must share
+            the student's neck width and head). Skipped on resume, whose
+            checkpoint replaces them. Default None (the student's own init).
         data_preprocessor (dict, optional): Defaults to the student's.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -132,6 +141,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                  teacher_norm_eval: bool = True,
                  teacher_feature_cache: Optional[dict] = None,
                  distill_precision: str = 'float32',
+                 init_student_from: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if not (0 <= sigma <= 1 and 0 <= tau <= 1 and sigma + tau <= 1):
@@ -192,6 +202,42 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                 'whose BN statistics follow the batch have no fixed features')
         self.teacher_feature_cache = None if teacher_feature_cache is None \
             else TeacherFeatureCache(**teacher_feature_cache)
+        self.init_student_from = self._check_init_student_from(
+            init_student_from)
+
+    def _check_init_student_from(self, spec: Optional[dict]):
+        if spec is None:
+            return None
+        if not isinstance(spec, dict) or set(spec) - {'teacher', 'parts'} \
+                or 'teacher' not in spec:
+            raise ValueError(
+                'MultiTeacherAdversarialDistill: init_student_from must be '
+                "dict(teacher=NAME, parts=('neck', 'bbox_head')), got "
+                f'{spec!r}')
+        if spec['teacher'] not in self.teachers:
+            raise ValueError(
+                'MultiTeacherAdversarialDistill: init_student_from teacher '
+                f"{spec['teacher']!r} is not one of the teachers "
+                f'{list(self.teachers)}')
+        if not self.teachers.ckpts.get(spec['teacher']):
+            raise ValueError(
+                'MultiTeacherAdversarialDistill: init_student_from teacher '
+                f"{spec['teacher']!r} has no checkpoint to start from")
+        return dict(teacher=spec['teacher'],
+                    parts=tuple(spec.get('parts', ('neck', 'bbox_head'))))
+
+    def init_weights(self) -> None:
+        """The student's own init, then (``init_student_from``) its neck and
+        head from the named teacher."""
+        first = not self._is_init
+        super().init_weights()
+        if first and self.init_student_from is not None:
+            spec = self.init_student_from
+            report = copy_from_teacher(self.architecture,
+                                       self.teachers[spec['teacher']],
+                                       spec['parts'])
+            print_log(f"student init from teacher {spec['teacher']!r}: " +
+                      format_report(report), logger='current')
 
     @property
     def student(self) -> nn.Module:

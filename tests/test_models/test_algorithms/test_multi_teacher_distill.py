@@ -348,3 +348,54 @@ def test_extra_distill_losses_are_added_per_level():
     with pytest.raises(KeyError):
         RAZOR.build(dict(tiny_meddet(),
                          extra_distill_losses=dict(x=dict(type='NoSuchLoss'))))
+
+
+def test_student_neck_and_head_start_from_the_named_teacher(tmp_path):
+    """init_student_from copies the teacher's neck and head where shapes
+    match, keeps the student's own init where they differ (the lateral
+    convs read other backbone channels), leaves the backbone alone, and is
+    not repeated by a later init_weights call (a resume loads over it)."""
+    path = str(tmp_path / 't.pth')
+    _save_teacher(path, 5)
+    teacher_state = torch.load(path)['state_dict']
+    torch.manual_seed(0)
+    model = MODELS.build(algo_cfg(
+        teachers=dict(t=dict(cfg=tiny_resnet_gfl(18), ckpt=path)),
+        init_student_from=dict(teacher='t')))
+    model.init_weights()
+    student = model.architecture.state_dict()
+    head_keys = [k for k in student if k.startswith('bbox_head.')
+                 and student[k].dtype.is_floating_point]
+    assert head_keys
+    for key in head_keys + ['neck.fpn_convs.0.conv.weight']:
+        assert torch.equal(student[key], teacher_state[key]), key
+    lateral = 'neck.lateral_convs.2.conv.weight'  # 1280 vs 64 input channels
+    assert student[lateral].shape != teacher_state[lateral].shape
+    assert not any(torch.equal(student[k], teacher_state[k])
+                   for k in student if k.startswith('backbone.')
+                   and k in teacher_state
+                   and student[k].shape == teacher_state[k].shape
+                   and student[k].dtype.is_floating_point
+                   and student[k].numel() > 1 and student[k].std() > 0)
+    with torch.no_grad():
+        model.architecture.bbox_head.gfl_cls.weight.add_(1.0)
+    model.init_weights()  # already initialised: no second copy
+    assert not torch.equal(model.architecture.bbox_head.gfl_cls.weight,
+                           teacher_state['bbox_head.gfl_cls.weight'])
+
+
+def test_init_student_from_bad_input(tmp_path):
+    path = str(tmp_path / 't.pth')
+    _save_teacher(path, 5)
+    teachers = dict(t=dict(cfg=tiny_resnet_gfl(18), ckpt=path))
+    with pytest.raises(ValueError, match=r"teacher 'x' is not one of.*\['t'\]"):
+        MODELS.build(algo_cfg(teachers=teachers,
+                              init_student_from=dict(teacher='x')))
+    with pytest.raises(ValueError, match='init_student_from must be'):
+        MODELS.build(algo_cfg(teachers=teachers,
+                              init_student_from=dict(name='t')))
+    with pytest.warns(UserWarning, match='no checkpoint'), \
+            pytest.raises(ValueError, match="'u' has no checkpoint"):
+        MODELS.build(algo_cfg(
+            teachers=dict(u=dict(cfg=tiny_resnet_gfl(18), ckpt=None)),
+            init_student_from=dict(teacher='u')))
