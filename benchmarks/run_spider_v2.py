@@ -445,21 +445,43 @@ TRAINING_SCRIPTS = (b'tools/train.py', b'tools/pipeline.py',
                     b'run_spider.py', b'run_spider_v2.py')
 
 
-def other_trainings(exclude: int = None) -> List[str]:
+def one_thread(environ: dict) -> bool:
+    """Whether a process environment pins torch to one thread."""
+    return environ.get('OMP_NUM_THREADS') == '1'
+
+
+def _environ(pid: str) -> dict:
+    try:
+        with open(f'/proc/{pid}/environ', 'rb') as f:
+            pairs = f.read().split(b'\0')
+    except OSError:
+        return {}
+    return dict(p.decode(errors='replace').split('=', 1) for p in pairs
+                if b'=' in p)
+
+
+def other_trainings(exclude: int = None,
+                    allow_one_thread: bool = False) -> List[str]:
     """Command lines of running training scripts (``TRAINING_SCRIPTS``),
-    other than the process ``exclude``."""
+    other than the process ``exclude``. With ``allow_one_thread``, those
+    running at ``OMP_NUM_THREADS=1`` are left out: two one-thread runs share
+    the 2 cores without oversubscribing them."""
     found = []
     for cmdline in glob.glob('/proc/[0-9]*/cmdline'):
-        if cmdline.split('/')[2] == str(exclude):
+        pid = cmdline.split('/')[2]
+        if pid == str(exclude):
             continue
         try:
             with open(cmdline, 'rb') as f:
                 args = f.read().split(b'\0')
         except OSError:
             continue
-        if any(a.endswith(TRAINING_SCRIPTS) for a in args[:3]):
-            found.append(f"pid {cmdline.split('/')[2]}: " + ' '.join(
-                a.decode(errors='replace') for a in args if a)[:200])
+        if not any(a.endswith(TRAINING_SCRIPTS) for a in args[:3]):
+            continue
+        if allow_one_thread and one_thread(_environ(pid)):
+            continue
+        found.append(f'pid {pid}: ' + ' '.join(
+            a.decode(errors='replace') for a in args if a)[:200])
     return found
 
 
@@ -691,10 +713,13 @@ def main(argv=None) -> int:
         if todo is None:
             print('every run of these sections is done')
             return 0
-    others = other_trainings(exclude=os.getpid())
+    # one at a time, unless every training (this one too) has one thread
+    others = other_trainings(exclude=os.getpid(),
+                             allow_one_thread=one_thread(os.environ))
     if others:
         print('[stop] another training is running on this machine (one at '
-              'a time on 2 cores):\n  ' + '\n  '.join(others))
+              'a time on 2 cores, or each at OMP_NUM_THREADS=1):\n  ' +
+              '\n  '.join(others))
         return 2
     from meddet_mm.utils.work_dir import WorkDirBusyError, WorkDirLock
     try:

@@ -4,10 +4,13 @@ checkpoints, its result JSONs carry what the issue asks, and make_tables
 keeps v1 and v2 apart (no training here)."""
 import glob
 import json
+import os
 import os.path as osp
 import re
 import statistics
+import subprocess
 import sys
+import time
 
 import pytest
 from mmengine.config import Config
@@ -417,3 +420,33 @@ def test_docs_results_has_v2_and_v1_blocks_in_order():
     v1_block = text[positions[2]:positions[3]]
     assert 'spider_v1' not in v2_block and 'v2 SPIDER protrusion' in v2_block
     assert 'CPU protocol v1' in v1_block and 'v2 SPIDER' not in v1_block
+
+
+def test_a_one_thread_training_may_run_beside_another(tmp_path):
+    """The runner's one-at-a-time check skips a training pinned to
+    OMP_NUM_THREADS=1 only when asked to (this run has one thread too)."""
+    script = tmp_path / 'tools' / 'train.py'
+    script.parent.mkdir()
+    script.write_text('import time\ntime.sleep(60)\n')
+    procs = {
+        threads: subprocess.Popen(
+            [sys.executable, str(script)],
+            env=dict(os.environ, OMP_NUM_THREADS=threads))
+        for threads in ('1', '2')
+    }
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:  # until both show up in /proc
+            found = ' '.join(v2.other_trainings(exclude=os.getpid()))
+            if all(f'pid {p.pid}:' in found for p in procs.values()):
+                break
+            time.sleep(0.1)
+        assert all(f'pid {p.pid}:' in found for p in procs.values())
+        beside = ' '.join(v2.other_trainings(exclude=os.getpid(),
+                                             allow_one_thread=True))
+        assert f"pid {procs['1'].pid}:" not in beside
+        assert f"pid {procs['2'].pid}:" in beside
+    finally:
+        for proc in procs.values():
+            proc.kill()
+            proc.wait()
