@@ -27,16 +27,16 @@ import traceback
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = dict(
-    teachers=[
-        'configs/demo/gfl_r18_fpn_nmode2_demo_synthetic.py',
-        'configs/demo/gfl_r34_fpn_nmode2_demo_synthetic.py',
-    ],
+    # one teacher, GFL R-18 with the student's 64-channel FPN and head, at
+    # 800 iterations: the MedDet student starts its neck and head from it
+    # (init_student_from) and learns from its FPN maps (docs/demo.md)
+    teachers=['configs/demo/gfl_r18_fpn-64_nmode2_demo_synthetic_800it.py'],
     # students train 600 iterations: at 300 the student alone is still
     # learning to localise and lands anywhere between mAP50 0.39 and 0.85
-    # by seed; MedDet with a small, box-weighted L_dist (README "Demo")
+    # by seed
     student='configs/demo/gfl_mbv2_fpn_nmode2_demo_synthetic_600it.py',
     distill=('configs/demo/meddet_gfl_mbv2_demo_synthetic_'
-             'region-dist_tau-0.05_600it.py'),
+             'r18-fpn-64_student-init.py'),
     work_dir='work_dirs/demo')
 # score threshold of the detections picture (stated on the picture)
 PICTURE_SCORE_THR = 0.3
