@@ -1,7 +1,8 @@
 """How well demo models localise the synthetic discs, disc by disc.
 
+    S=configs/demo/gfl_mbv2_fpn_nmode2_demo_synthetic_600it
     python benchmarks/demo_localisation.py \
-        --models "student alone=configs/demo/gfl_mbv2_fpn_nmode2_demo_synthetic_600it.py:work_dirs/demo/gfl_mbv2_fpn_nmode2_demo_synthetic_600it/iter_600.pth" \
+        --models "alone=$S.py:work_dirs/demo/$(basename $S)/iter_600.pth" \
         --out benchmarks/results/demo_localisation.json
 
 For every ground-truth disc of the config's val split: the best IoU of any

@@ -2,8 +2,10 @@
 # student's width), synthetic discs. Teachers train longer than the students
 # (400 against 300 iterations, both at batch 8): in practice they come
 # pre-trained.
-# The demo distils from R-18 and R-34 (which inherit this file); R-50 is a
-# third teacher for users with more time (add it to the MedDet config).
+# inherit this file: the teachers of the earlier two-teacher
+# demo (docs/demo.md; make demo now uses
+# gfl_r18_fpn-64_nmode2_demo_synthetic_800it.py). R-50 is a third teacher
+# for users with more time (add it to a MedDet config).
 _base_ = [
     '../_base_/models/gfl_r50_fpn_nmode2.py',
     '../_base_/demo/demo_runtime.py',

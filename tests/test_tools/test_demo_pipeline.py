@@ -6,6 +6,7 @@ every model, the picture shows both students side by side and the console
 shows stage, ETA and total elapsed time.
 """
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -36,6 +37,9 @@ def test_tiny_demo_pipeline(tmp_path):
     assert f'[{n_stages}/{n_stages}] test the distilled' in out
     assert f'[stage 1/{n_stages} | eta ' in out and '| total 00:' in out
     assert 'Where to look next' in out and 'docs/data.md' in out
+    # on 2+ cores the student alone trains beside the teachers
+    assert ('the student alone trains beside the teachers' in out) == \
+        (os.cpu_count() >= 2)
 
     summary = json.loads((work_dir / 'summary.json').read_text())
     teacher_rows = {f'teacher {name}' for name in

@@ -388,7 +388,8 @@ def test_init_student_from_bad_input(tmp_path):
     path = str(tmp_path / 't.pth')
     _save_teacher(path, 5)
     teachers = dict(t=dict(cfg=tiny_resnet_gfl(18), ckpt=path))
-    with pytest.raises(ValueError, match=r"teacher 'x' is not one of.*\['t'\]"):
+    with pytest.raises(ValueError,
+                       match=r"teacher 'x' is not one of.*\['t'\]"):
         MODELS.build(algo_cfg(teachers=teachers,
                               init_student_from=dict(teacher='x')))
     with pytest.raises(ValueError, match='init_student_from must be'):
