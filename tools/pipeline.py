@@ -1,7 +1,8 @@
 """Run the whole MedDet pipeline with one work directory:
 
-    train teachers -> train the plain student (baseline) -> distil the student
-    -> export the student checkpoint -> test + benchmark every model
+    train teachers (the plain student, the baseline, trains beside them)
+    -> distil the student -> export the student checkpoint
+    -> test + benchmark every model
     -> summary table (summary.md / summary.json) + a picture of detections.
 
     python tools/pipeline.py --preset demo            # CPU demo, synthetic data
@@ -12,7 +13,10 @@
 Finished steps are skipped when the pipeline is run again (delete a step's
 folder to redo it). Each step's full log is in its folder; the console
 shows one progress line per logged iteration, prefixed with the stage, the
-stage's ETA (from mmengine's timer) and the total elapsed time.
+stage's ETA (from mmengine's timer) and the total elapsed time. On 2 or
+more cores the plain student needs no teacher, so it trains in a second
+process beside the teachers, both at one thread (``--sequential`` trains one
+model at a time with every thread instead).
 """
 import argparse
 import json
@@ -276,8 +280,9 @@ class TrainingBeside:
         if code != 0:
             raise SystemExit(f'pipeline stage {progress.stage} failed (exit '
                              f'{code}); see {self.log_file}')
-        print(f'    trained beside the teachers, done in '
-              f'{time.time() - self.start:.0f} s', flush=True)
+        # its log's last write is when it finished
+        took = osp.getmtime(self.log_file) - self.start
+        print(f'    trained beside the teachers in {took:.0f} s', flush=True)
         ckpt = last_checkpoint(self.work_dir)
         if ckpt is None:
             raise SystemExit(f'{title}: no checkpoint written in '
