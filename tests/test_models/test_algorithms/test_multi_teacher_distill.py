@@ -395,8 +395,9 @@ def test_init_student_from_bad_input(tmp_path):
     with pytest.raises(ValueError, match='init_student_from must be'):
         MODELS.build(algo_cfg(teachers=teachers,
                               init_student_from=dict(name='t')))
-    with pytest.warns(UserWarning, match='no checkpoint'), \
-            pytest.raises(ValueError, match="'u' has no checkpoint"):
+    # a teacher without checkpoint (config smoke tests): a warning, no error
+    with pytest.warns(UserWarning, match="'u' has no checkpoint: the "
+                      "student's neck and head start from its random"):
         MODELS.build(algo_cfg(
             teachers=dict(u=dict(cfg=tiny_resnet_gfl(18), ckpt=None)),
             init_student_from=dict(teacher='u')))
