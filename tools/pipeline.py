@@ -15,8 +15,8 @@ folder to redo it). Each step's full log is in its folder; the console
 shows one progress line per logged iteration, prefixed with the stage, the
 stage's ETA (from mmengine's timer) and the total elapsed time. On 2 or
 more cores the plain student needs no teacher, so it trains in a second
-process beside the teachers, both at one thread (``--sequential`` trains one
-model at a time with every thread instead).
+process beside the teachers at one thread, the teachers on the other cores
+(``--sequential`` trains one model at a time with every thread instead).
 """
 import argparse
 import json
@@ -77,8 +77,9 @@ def parse_args(argv=None):
     parser.add_argument('--sequential', action='store_true',
                         help='train one model at a time with every core '
                         '(default: on a machine with 2 or more cores the '
-                        'student alone trains beside the teachers, one '
-                        'thread each; a 2-core demo saves about 4 minutes)')
+                        'student alone trains beside the teachers at one '
+                        'thread, the teachers on the other cores; a 2-core '
+                        'demo saves about 4 minutes)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         metavar='KEY=VALUE',
                         help='overrides passed to every training and test '
@@ -251,7 +252,7 @@ def train(progress, config, work_dir, title, cfg_options=(), threads=None):
 class TrainingBeside:
     """One training run in a background process at one thread (its whole
     log in ``work_dir/pipeline_train.log``), while the pipeline trains the
-    teachers in the foreground at one thread too."""
+    teachers in the foreground on the other cores."""
 
     def __init__(self, config, work_dir, cfg_options=()):
         self.work_dir = work_dir
@@ -383,20 +384,22 @@ def main(argv=None):
     student_dir = osp.join(wd, name_of(args.student))
     beside = None
     if not args.sequential and (os.cpu_count() or 1) >= 2:
-        # the student alone needs no teacher: it trains beside them, each
-        # at one thread (on 2 cores, two one-thread runs go faster than
-        # one two-thread run after the other)
+        # the student alone needs no teacher: it trains beside them at one
+        # thread, the teachers on the other cores (on 2 cores, two one-thread
+        # runs go faster than one two-thread run after the other)
         beside = TrainingBeside(args.student, student_dir, options)
         if beside.proc is not None:
-            print('the student alone trains beside the teachers, one thread '
-                  f'each (log: {beside.log_file})', flush=True)
+            print('the student alone trains beside the teachers at one '
+                  f'thread (log: {beside.log_file})', flush=True)
+    # beside a one-thread student the teachers get the other cores
+    teacher_threads = max(1, (os.cpu_count() or 2) - 1)
     teacher_ckpts = {}
     try:
         for cfg in args.teachers:
             teacher_ckpts[cfg] = train(
                 progress, cfg, osp.join(wd, name_of(cfg)),
                 f'train teacher {names[cfg]} ({name_of(cfg)})', options,
-                threads=1 if beside and beside.proc else None)
+                threads=teacher_threads if beside and beside.proc else None)
         title = 'train the student alone (baseline)'
         student_ckpt = beside.wait(progress, title) if beside else train(
             progress, args.student, student_dir, title, options)
