@@ -57,19 +57,10 @@ def parse_model(spec: str):
 
 def best_ious(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """For each gt box (x1, y1, x2, y2), the best IoU with any pred box."""
+    from meddet_mm.evaluation.functional import box_iou
     if len(pred) == 0:
         return np.zeros(len(gt))
-    x1 = np.maximum(gt[:, None, 0], pred[None, :, 0])
-    y1 = np.maximum(gt[:, None, 1], pred[None, :, 1])
-    x2 = np.minimum(gt[:, None, 2], pred[None, :, 2])
-    y2 = np.minimum(gt[:, None, 3], pred[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-
-    def area(b):
-        return (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-
-    union = area(gt)[:, None] + area(pred)[None, :] - inter
-    return (inter / np.maximum(union, 1e-9)).max(axis=1)
+    return box_iou(gt, pred).max(axis=1)
 
 
 def summarise(ious: np.ndarray, confident_fp: int, sizes: np.ndarray):
@@ -102,10 +93,12 @@ def evaluate(config: str, ckpt: str, score_thr: float) -> dict:
     from mmengine.dataset import pseudo_collate
 
     import meddet_mm  # noqa: F401
+    from meddet_mm.evaluation.functional import gt_coords_of_pipeline
     register_all_modules()
     cfg = Config.fromfile(config)
     model = init_detector(cfg, ckpt, device='cpu')
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
+    gt_coords = gt_coords_of_pipeline(cfg.val_dataloader.dataset.pipeline)
     ious, sizes, confident_fp = [], [], 0
     for i in range(len(dataset)):
         item = dataset[i]
@@ -114,9 +107,9 @@ def evaluate(config: str, ckpt: str, score_thr: float) -> dict:
         sample = item['data_samples']
         gt = sample.gt_instances.bboxes
         gt = (gt.tensor if hasattr(gt, 'tensor') else gt).numpy()
-        # predictions are in original-image pixels, gt after the resize
-        sx, sy = sample.metainfo.get('scale_factor', (1., 1.))
-        gt = gt / np.array([sx, sy, sx, sy])
+        if gt_coords == 'resized':  # predictions are in original pixels
+            sx, sy = sample.metainfo.get('scale_factor', (1., 1.))
+            gt = gt / np.array([sx, sy, sx, sy])
         keep = (pred.scores >= score_thr).numpy()
         boxes = pred.bboxes.numpy()[keep]
         scores = pred.scores.numpy()[keep]
