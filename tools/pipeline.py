@@ -243,6 +243,11 @@ def train(progress, config, work_dir, title, cfg_options=(), threads=None):
         return ckpt
     run_step(progress, train_command(config, work_dir, cfg_options),
              osp.join(work_dir, 'pipeline_train.log'), threads)
+    return written_checkpoint(work_dir, title)
+
+
+def written_checkpoint(work_dir, title):
+    """The checkpoint a finished training step wrote (an error if none)."""
     ckpt = last_checkpoint(work_dir)
     if ckpt is None:
         raise SystemExit(f'{title}: no checkpoint written in {work_dir}')
@@ -284,11 +289,7 @@ class TrainingBeside:
         # its log's last write is when it finished
         took = osp.getmtime(self.log_file) - self.start
         print(f'    trained beside the teachers in {took:.0f} s', flush=True)
-        ckpt = last_checkpoint(self.work_dir)
-        if ckpt is None:
-            raise SystemExit(f'{title}: no checkpoint written in '
-                             f'{self.work_dir}')
-        return ckpt
+        return written_checkpoint(self.work_dir, title)
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

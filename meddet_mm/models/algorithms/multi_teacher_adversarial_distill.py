@@ -22,7 +22,8 @@ from mmrazor.registry import MODELS
 from ..distillers.meddet_distiller import (build_razor_module,
                                            takes_data_samples)
 from ..losses.feature_distill_loss import standardize
-from ...utils.init_from_teacher import copy_from_teacher, format_report
+from ...utils.init_from_teacher import (DEFAULT_PARTS, copy_from_teacher,
+                                        format_report)
 from .frozen_teachers import FrozenTeachers, build_detector, make_recorder
 from .teacher_feature_cache import TeacherFeatureCache, take
 
@@ -226,7 +227,7 @@ class MultiTeacherAdversarialDistill(BaseAlgorithm):
                 f"{spec['teacher']!r} has no checkpoint: the student's neck "
                 'and head start from its random weights')
         return dict(teacher=spec['teacher'],
-                    parts=tuple(spec.get('parts', ('neck', 'bbox_head'))))
+                    parts=tuple(spec.get('parts', DEFAULT_PARTS)))
 
     def init_weights(self) -> None:
         """The student's own init, then (``init_student_from``) its neck and
