@@ -501,10 +501,38 @@ def run_logged(cmd: List[str], log_file: str) -> int:
         return proc.wait()
 
 
+def train(row: Row, seed: int, runs_dir: str) -> bool:
+    """Train (or resume) one run until its last checkpoint exists."""
+    from meddet_mm.utils.work_dir import existing_checkpoints
+    cfg = load_config(row)
+    opts = cfg_options(row, seed, runs_dir)
+    wd = opts['work_dir']
+    os.makedirs(wd, exist_ok=True)
+    if osp.isfile(last_checkpoint(cfg, wd)):
+        return True
+    cmd = [sys.executable, 'tools/train.py', row.rel_path]
+    if existing_checkpoints(wd):
+        cmd.append('--resume')
+        print(f'[resume] {row.name} seed {seed} in {wd}', flush=True)
+    else:
+        print(f'[train] {row.name} seed {seed} in {wd}', flush=True)
+    start = time.time()
+    try:
+        code = run_logged(cmd + _options_args(opts),
+                          osp.join(wd, 'runner.log'))
+    finally:
+        _add_time(wd, time.time() - start)
+    if code != 0:
+        print(f"[fail] {row.name} seed {seed}: training failed, see "
+              f"{osp.join(wd, 'runner.log')}")
+        return False
+    return True
+
+
 def run(row: Row, seed: int, runs_dir: str,
         results_dir: str = None) -> bool:
-    """Train (or resume) and test one run; write its result JSON."""
-    from meddet_mm.utils.work_dir import existing_checkpoints
+    """Train (or resume) and test one run; write its result JSON. Teacher
+    checkpoints it needs that this machine lost are retrained first."""
     if seed not in row.seeds:
         print(f'[note] seed {seed} is not one of the planned seeds '
               f'{row.seeds} of {row.name}')
@@ -513,37 +541,33 @@ def run(row: Row, seed: int, runs_dir: str,
         print(f'[done] {row.name} seed {seed}: '
               f'{osp.relpath(out_json, REPO_ROOT)}')
         return True
-    missing = []
+    missing, lost = [], []
     for teacher in teacher_rows(row):
-        ckpt = last_checkpoint(load_config(teacher),
-                               work_dir(runs_dir, teacher, TEACHER_SEED))
-        if not osp.isfile(ckpt):
-            missing.append(teacher.name)
+        if osp.isfile(last_checkpoint(load_config(teacher),
+                                      work_dir(runs_dir, teacher,
+                                               TEACHER_SEED))):
+            continue
+        recorded = load_result(teacher, TEACHER_SEED, results_dir)
+        (missing if recorded is None else lost).append(teacher)
     if missing:
         print(f'[wait] {row.name}: train its teacher rows first (seed '
-              f'{TEACHER_SEED}): {missing}')
+              f'{TEACHER_SEED}): {[t.name for t in missing]}')
+        return False
+    for teacher in lost:
+        # Its result is recorded but this machine lost the checkpoint (the
+        # runs dir is outside the repo): retrain it with the same config and
+        # seed, and keep the recorded result.
+        print(f'[retrain] teacher {teacher.name}: result recorded, '
+              'checkpoint missing on this machine', flush=True)
+        if not train(teacher, TEACHER_SEED, runs_dir):
+            return False
+    if not train(row, seed, runs_dir):
         return False
     cfg = load_config(row)
     opts = cfg_options(row, seed, runs_dir)
     wd = opts['work_dir']
-    os.makedirs(wd, exist_ok=True)
     log = osp.join(wd, 'runner.log')
     ckpt = last_checkpoint(cfg, wd)
-    if not osp.isfile(ckpt):
-        cmd = [sys.executable, 'tools/train.py', row.rel_path]
-        if existing_checkpoints(wd):
-            cmd.append('--resume')
-            print(f'[resume] {row.name} seed {seed} in {wd}', flush=True)
-        else:
-            print(f'[train] {row.name} seed {seed} in {wd}', flush=True)
-        start = time.time()
-        try:
-            code = run_logged(cmd + _options_args(opts), log)
-        finally:
-            _add_time(wd, time.time() - start)
-        if code != 0:
-            print(f'[fail] {row.name} seed {seed}: training failed, see {log}')
-            return False
     print(f'[test] {row.name} seed {seed}', flush=True)
     test_dir = osp.join(wd, 'test')
     start = time.time()

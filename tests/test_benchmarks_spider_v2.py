@@ -450,3 +450,34 @@ def test_a_one_thread_training_may_run_beside_another(tmp_path):
         for proc in procs.values():
             proc.kill()
             proc.wait()
+
+
+def test_run_retrains_recorded_teachers_whose_checkpoint_is_gone(
+        tmp_path, monkeypatch):
+    """A fresh machine has the teachers' result JSONs (in git) but not their
+    checkpoints (outside the repo): a distillation run retrains those
+    teachers first; a teacher never run makes it wait and trains nothing."""
+    results, runs = tmp_path / 'results', str(tmp_path / 'runs')
+    trained = []
+
+    def fake_train(row, seed, runs_dir):
+        trained.append((row.name, seed))
+        return row.role == 'teacher'  # stop before the distillation's test
+
+    monkeypatch.setattr(v2, 'train', fake_train)
+    teachers = v2.teacher_rows(ROWS[MEDDET])
+    assert sorted(t.name[:7] for t in teachers) == [
+        'gfl_r18', 'gfl_r34', 'gfl_r50']
+    for t in teachers[:2]:
+        _result(t, 0, 0.4, results)
+    assert v2.run(ROWS[MEDDET], 1, runs, str(results)) is False
+    assert trained == []
+
+    _result(teachers[2], 0, 0.4, results)
+    # the first teacher's checkpoint survived: only the other two retrain
+    ckpt = v2.last_checkpoint(v2.load_config(teachers[0]),
+                              v2.work_dir(runs, teachers[0], 0))
+    os.makedirs(osp.dirname(ckpt))
+    open(ckpt, 'w').close()
+    assert v2.run(ROWS[MEDDET], 1, runs, str(results)) is False
+    assert trained == [(t.name, 0) for t in teachers[1:]] + [(MEDDET, 1)]
