@@ -28,20 +28,22 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--out', default=osp.join(
         REPO_ROOT, 'benchmarks', 'results', 'demo_seeds.json'))
+    parser.add_argument('--work-dir', default=pipeline.DEMO['work_dir'],
+                        help='work dir of seed 0; seed S uses '
+                        '<work-dir>-seed<S> (the pipeline\'s default)')
     return parser.parse_args(argv)
 
 
-def work_dir(seed):
-    return (pipeline.DEMO['work_dir'] if seed == 0 else
-            f'{pipeline.DEMO["work_dir"]}-seed{seed}')
+def work_dir(seed, base=pipeline.DEMO['work_dir']):
+    return base if seed == 0 else f'{base}-seed{seed}'
 
 
-def run_seed(seed):
-    summary = osp.join(REPO_ROOT, work_dir(seed), 'summary.json')
+def run_seed(seed, base=pipeline.DEMO['work_dir']):
+    summary = osp.join(REPO_ROOT, work_dir(seed, base), 'summary.json')
     if not osp.isfile(summary):
         subprocess.run([sys.executable, 'tools/pipeline.py', '--preset',
-                        'demo', '--seed', str(seed)], cwd=REPO_ROOT,
-                       check=True)
+                        'demo', '--seed', str(seed), '--work-dir',
+                        work_dir(seed, base)], cwd=REPO_ROOT, check=True)
     with open(summary) as f:
         return json.load(f)
 
@@ -75,7 +77,7 @@ def plot(result, out_png):
 
 def main(argv=None):
     args = parse_args(argv)
-    runs = {seed: run_seed(seed) for seed in args.seeds}
+    runs = {seed: run_seed(seed, args.work_dir) for seed in args.seeds}
     first = runs[args.seeds[0]]
     models = {}
     for name in first['rows']:

@@ -17,6 +17,7 @@ the last logged training loss_bbox, the median s/iter, the config, the seed
 and the git commit of every run are merged into ``--out``, with a plot.
 """
 import argparse
+import fcntl
 import glob
 import json
 import os
@@ -186,13 +187,17 @@ def plot(runs, out_png):
     fig.savefig(out_png, dpi=120)
 
 
+def load_runs(out):
+    """The runs recorded in ``out`` so far ([] before the first)."""
+    if not osp.isfile(out):
+        return []
+    with open(out) as f:
+        return json.load(f)['runs']
+
+
 def main(argv=None):
     args = parse_args(argv)
     out = osp.join(REPO_ROOT, args.out)
-    runs = []
-    if osp.isfile(out):
-        with open(out) as f:
-            runs = json.load(f)['runs']
     teachers = {}
     for item in args.teachers:
         name, sep, config = item.partition('=')
@@ -202,13 +207,18 @@ def main(argv=None):
         teachers[name] = config
 
     def record(result):
-        nonlocal runs
-        runs = [r for r in runs if (r['config'], r['seed'], r['teachers'])
-                != (result['config'], result['seed'], result['teachers'])]
-        runs.append(result)
-        with open(out, 'w') as f:
-            json.dump(dict(what=__doc__.split('\n')[0], runs=runs), f,
-                      indent=2)
+        # read, merge and write under a lock: two runs of this script may
+        # share --out, and each must keep the other's runs
+        with open(out + '.lock', 'w') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            runs = load_runs(out)
+            runs = [r for r in runs if (r['config'], r['seed'],
+                                        r['teachers']) !=
+                    (result['config'], result['seed'], result['teachers'])]
+            runs.append(result)
+            with open(out, 'w') as f:
+                json.dump(dict(what=__doc__.split('\n')[0], runs=runs), f,
+                          indent=2)
         m = result['metrics']
         print(f"[done] {result['config']} seed {result['seed']}: mAP50 "
               f"{m['coco/bbox_mAP_50']:.3f} mAP {m['coco/bbox_mAP']:.3f}",
@@ -223,7 +233,7 @@ def main(argv=None):
         for config in args.configs:
             record(run_one(config, seed, args.runs_dir, args.cfg_options,
                            own))
-    plot(runs, osp.splitext(out)[0] + '.png')
+    plot(load_runs(out), osp.splitext(out)[0] + '.png')
     print(f'wrote {args.out}')
 
 

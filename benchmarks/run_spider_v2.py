@@ -86,6 +86,9 @@ _P = '_1xb4-8e_spider-protrusion.py'
 _T = '_1xb4-12e_spider-protrusion.py'  # the teachers' schedule
 _D = '_1xb4-12e_spider-disc.py'
 _M = 'gfl-r18-r34-r50'  # MedDet's teachers
+# the best of them on val, the one teacher of the single-teacher rows
+# (configs/spider/_base_/best_teacher_protrusion.py)
+_B = 'gfl-r34'
 ROWS = (
     # ---- protrusion (the paper's CDH analogue) ----
     Row(f'gfl_r18_fpn_nmode2{_T}', (0, ), 'protrusion', 'teacher',
@@ -98,13 +101,13 @@ ROWS = (
         'GFL-MobileNetV2 (plain student)'),
     Row(f'meddet_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, 1, 2), 'protrusion',
         'meddet', 'MedDet (AFA + LWFF + AATM, 3 teachers)'),
-    Row(f'ld_head_gfl-r50_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
+    Row(f'ld_head_{_B}_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
         'LD'),
-    Row(f'mgd_fpn_gfl-r50_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
+    Row(f'mgd_fpn_{_B}_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
         'MGD'),
-    Row(f'fgd_fpn_gfl-r50_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
+    Row(f'fgd_fpn_{_B}_gfl-mbv2{_P}', (0, 1), 'protrusion', 'baseline',
         'FGD'),
-    Row(f'meddet_fpn_gfl-r50_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
+    Row(f'meddet_fpn_{_B}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
         'ablation', 'MedDet, best teacher only'),
     Row(f'kd_fpn_{_M}_gfl-mbv2{_P}', (0, ), 'protrusion', 'ablation',
         'KD: teachers averaged, no AATM (Table III row 1)'),
@@ -114,7 +117,7 @@ ROWS = (
         'ablation', 'sum + AATM (Table V)'),
     Row(f'meddet-concat_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
         'ablation', 'concat + AATM (Table V)'),
-    Row(f'mskd_fpn_gfl-r50_gfl-mbv2{_P}', (0, ), 'protrusion', 'baseline',
+    Row(f'mskd_fpn_{_B}_gfl-mbv2{_P}', (0, ), 'protrusion', 'baseline',
         'MSKD (FFD + RGD)'),
     Row(f'gfl_mbv2_fpn_nmode2-head{_P}', (0, ), 'protrusion', 'extra',
         'student + nmODE2 head, no KD (Table IV "head")'),

@@ -40,3 +40,27 @@ def test_run_name_tells_teacher_settings_apart():
     own = demo_variants.run_name(MEDDET, {'r18': (LONG_R18, 'x.pth')})
     assert plain == osp.splitext(osp.basename(MEDDET))[0]
     assert own == plain + '__r18-gfl_r18_fpn_nmode2_demo_synthetic_800it'
+
+
+def test_two_runs_sharing_out_keep_each_others_results(tmp_path,
+                                                       monkeypatch):
+    """Another process records a run into --out while this one trains:
+    the merge re-reads --out, so neither run is lost."""
+    import json
+    out = tmp_path / 'variants.json'
+    foreign = dict(config='configs/demo/other.py', seed=1, teachers=None,
+                   metrics={'coco/bbox_mAP': 0.3, 'coco/bbox_mAP_50': 0.8})
+
+    def fake_run_one(config, seed, runs_dir, cfg_options=(),
+                     own_teachers=None):
+        out.write_text(json.dumps(dict(what='x', runs=[foreign])))
+        return dict(config=config, seed=seed, teachers=None,
+                    metrics={'coco/bbox_mAP': 0.4, 'coco/bbox_mAP_50': 0.9})
+
+    monkeypatch.setattr(demo_variants, 'run_one', fake_run_one)
+    monkeypatch.setattr(demo_variants, 'plot', lambda runs, png: None)
+    demo_variants.main(['--configs', 'configs/demo/mine.py', '--seeds', '0',
+                        '--out', str(out)])
+    runs = json.loads(out.read_text())['runs']
+    assert [(r['config'], r['seed']) for r in runs] == [
+        ('configs/demo/other.py', 1), ('configs/demo/mine.py', 0)]

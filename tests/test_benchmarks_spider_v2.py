@@ -31,6 +31,10 @@ ROWS = {row.name: row for row in v2.ROWS}
 MEDDET = ('meddet_fpn_gfl-r18-r34-r50_gfl-mbv2-nmode2_1xb4-8e_'
           'spider-protrusion')
 STUDENT = 'gfl_mbv2_fpn_1xb4-8e_spider-protrusion'
+# the one teacher of the single-teacher rows, chosen on val (r34)
+BEST = Config.fromfile(osp.join(
+    SPIDER, '_base_', 'best_teacher_protrusion.py')).best_teacher
+LD = f'ld_head_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion'
 
 
 def _cfg(name):
@@ -104,13 +108,11 @@ def test_single_teacher_rows_share_the_teacher_their_names_give():
               if v2.single_teacher(r)}
     assert sorted(n.split('_')[0] for n in single) == [
         'fgd', 'ld', 'meddet', 'mgd', 'mskd']
-    best = Config.fromfile(osp.join(
-        SPIDER, '_base_', 'best_teacher_protrusion.py')).best_teacher
-    assert set(single.values()) == {best}
+    assert set(single.values()) == {BEST}
     for name in single:
         refs = v2.teacher_refs(_cfg(name))
         assert len(refs) == 1
-        assert _teacher_backbone(refs[0][1]) == best, name
+        assert _teacher_backbone(refs[0][1]) == BEST, name
         assert v2._row_of_config(refs[0][1]).role == 'teacher'
 
 
@@ -122,7 +124,7 @@ def test_kd_rows_distil_like_the_shipped_baselines():
             ('mgd', 'mgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'),
             ('fgd', 'fgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py'),
             ('mskd', 'mskd_fpn_gfl-r101_gfl-mbv2_1x_spider-protrusion.py')):
-        ours = _cfg(f'{kd}_fpn_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion')
+        ours = _cfg(f'{kd}_fpn_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion')
         theirs = Config.fromfile(osp.join(base, shipped))
         assert ours.model.distiller == theirs.model.distiller, kd
         assert ours.model.type == 'mmrazor.CachedFpnTeacherDistill'
@@ -132,7 +134,7 @@ def test_kd_rows_distil_like_the_shipped_baselines():
                 assert init is None
             else:
                 assert init.checkpoint == ours.model.teacher_ckpt
-    ld = _cfg('ld_head_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion').model
+    ld = _cfg(LD).model
     shipped = Config.fromfile(osp.join(
         base, 'ld_head_gfl-r101_gfl-mbv2_1x_cdh.py')).model
     assert ld.bbox_head.loss_ld == shipped.bbox_head.loss_ld
@@ -142,14 +144,15 @@ def test_kd_rows_distil_like_the_shipped_baselines():
 def test_best_teacher_meddet_builds_with_one_teacher():
     from mmdet.registry import MODELS
     from mmengine.registry import DefaultScope
-    cfg = _cfg('meddet_fpn_gfl-r50_gfl-mbv2-nmode2_1xb4-8e_spider-protrusion')
+    cfg = _cfg(f'meddet_fpn_gfl-{BEST}_gfl-mbv2-nmode2_1xb4-8e_'
+               'spider-protrusion')
     model_cfg = cfg.model.to_dict()
-    model_cfg['teachers']['r50']['ckpt'] = None
+    model_cfg['teachers'][BEST]['ckpt'] = None
     model_cfg['teacher_feature_cache'] = None
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(model_cfg)
-    assert list(model.teachers) == ['r50']
-    assert model.teachers['r50'].backbone.depth == 50
+    assert list(model.teachers) == [BEST]
+    assert model.teachers[BEST].backbone.depth == int(BEST[1:])
     assert type(model.architecture.bbox_head).__name__ == 'NmODE2GFLHead'
 
 
@@ -159,10 +162,10 @@ def test_runner_adds_seed_work_dir_and_teacher_checkpoints(tmp_path):
     assert opts == {'randomness.seed': '2', 'work_dir': osp.join(
         runs, STUDENT, 'seed2')}
     teacher_ckpt = osp.join(
-        runs, 'gfl_r50_fpn_nmode2_1xb4-12e_spider-protrusion', 'seed0',
+        runs, f'gfl_{BEST}_fpn_nmode2_1xb4-12e_spider-protrusion', 'seed0',
         'epoch_12.pth')
     # MGD: the distill teacher, the student init and the top variable
-    name = 'mgd_fpn_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion'
+    name = f'mgd_fpn_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion'
     opts = v2.cfg_options(ROWS[name], 1, runs)
     cfg = _cfg(name)
     cfg.merge_from_dict(opts)
@@ -252,21 +255,22 @@ def test_next_stops_at_the_calibration_gate(tmp_path):
                 if r.section == 'protrusion' and r.role == 'teacher']
     assert v2.next_run(('protrusion', ), runs, str(results)) == (
         teachers[0], 0)
-    for row, mAP in zip(teachers, (0.40, 0.42, 0.47)):
-        _result(row, 0, mAP, results)
+    best_row = f'gfl_{BEST}_fpn_nmode2_1xb4-12e_spider-protrusion'
+    other = next(r for r in teachers if r.name != best_row)
+    for row in teachers:
+        _result(row, 0, 0.47 if row.name == best_row else 0.40, results)
     for seed, mAP in enumerate((0.41, 0.43, 0.42)):
         _result(ROWS[STUDENT], seed, mAP, results)
     cal = v2.calibration('protrusion', str(results))
-    assert cal['best_teacher'] == (
-        'gfl_r50_fpn_nmode2_1xb4-12e_spider-protrusion')
+    assert cal['best_teacher'] == best_row
     assert cal['student_sd'] == pytest.approx(1.0)
     assert cal['gap'] == pytest.approx(5.0) and cal['met'] is True
     assert v2.next_run(('protrusion', ), runs, str(results)) == (
         ROWS[MEDDET], 0)
     # the best teacher is not the one the single-teacher rows name
-    _result(teachers[1], 0, 0.50, results)
-    with pytest.raises(RuntimeError, match=r'best teacher on val is r34.*'
-                       r'ld_head_gfl-r50_gfl-mbv2'):
+    _result(other, 0, 0.50, results)
+    with pytest.raises(RuntimeError, match=rf'best teacher on val is '
+                       rf'{other.name.split("_")[1]}.*{LD}'):
         v2.next_run(('protrusion', ), runs, str(results))
     # a student spread over 2 points: the criteria fail
     _result(ROWS[STUDENT], 2, 0.30, results)
@@ -359,7 +363,7 @@ def test_make_tables_v2_says_not_run_yet_without_results(tmp_path,
 
 def test_make_tables_v2_means_and_paired_differences(tmp_path, monkeypatch):
     monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
-    ld = ROWS['ld_head_gfl-r50_gfl-mbv2_1xb4-8e_spider-protrusion']
+    ld = ROWS[LD]
     for seed, mAP in enumerate((0.45, 0.47, 0.46)):
         _result(ROWS[MEDDET], seed, mAP, tmp_path)
     for seed, mAP in enumerate((0.44, 0.48)):

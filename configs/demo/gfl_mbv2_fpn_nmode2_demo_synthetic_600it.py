@@ -1,4 +1,5 @@
-# The demo's student alone (make demo): the GFL MobileNetV2 + nmODE2-head
+# The student alone of the earlier 600-iteration demo (make demo now uses
+# ..._400it.py; docs/demo.md): the GFL MobileNetV2 + nmODE2-head
 # student of gfl_mbv2_fpn_nmode2_demo_synthetic.py at 600 iterations. At 300
 # it is still learning to localise when training stops (mAP50 0.39-0.85 by
 # seed); at 600 it converges (0.88-0.89 on seeds 0 and 1).

@@ -1,4 +1,5 @@
-# The demo's MedDet (make demo): one teacher, the R-18 with the student's
+# The demo's MedDet until the students went to 400 iterations (make demo
+# now runs ..._student-init_400it.py, which builds on this file): one teacher, the R-18 with the student's
 # 64-channel FPN and head (800 iterations), whose neck and head the student
 # starts from (init_student_from: the MGD/FGD authors' recipe); then
 # MedDet's region L_dist (tau 0.05) and AATM term over 600 iterations.
