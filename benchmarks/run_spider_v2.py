@@ -14,9 +14,12 @@ checkpoints of the teacher rows it distils from. It trains with
 was interrupted), evaluates the last checkpoint on val with
 ``tools/test.py`` (COCO and per-disc clinical metrics), and writes
 ``benchmarks/results/spider_v2/<row>-s<seed>.json``. A run whose JSON
-exists is done. One runner at a time: it holds the lock of ``--runs-dir``
-(``meddet_mm.utils.work_dir.WorkDirLock``) and refuses to start while
-another ``tools/train.py`` is running on the machine.
+exists is done. A runner claims its run (and each teacher it retrains) with
+a lock file in the run's work dir, so two runners at ``OMP_NUM_THREADS=1``
+can share the 2 cores: ``--next`` takes the first run that nobody holds and
+whose lost teachers nobody is retraining, and exits with code 3 (``[wait]``)
+when every open run is held. A runner refuses to start beside a training
+that is not pinned to one thread.
 
 ``--next`` takes the teachers first, then the plain student's seeds (the
 calibration of docs/results.md), and stops there until the calibration
@@ -428,6 +431,85 @@ def _add_time(wd: str, seconds: float) -> dict:
     return state
 
 
+CLAIM_NAME = 'runner.lock'
+
+
+class Claims:
+    """The runs one runner holds: an exclusive ``flock`` on
+    ``WORK_DIR/runner.lock`` per run, dropped by the kernel when the runner
+    ends however it ends."""
+
+    def __init__(self) -> None:
+        self._fds: List[int] = []
+
+    def take(self, wd: str) -> bool:
+        """Claim the run of work dir ``wd``; False when another runner
+        holds it or a ``tools/train.py`` is training in it."""
+        if _lock_held(osp.join(wd, 'train.lock')):
+            return False
+        os.makedirs(wd, exist_ok=True)
+        fd = os.open(osp.join(wd, CLAIM_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                return False
+            raise
+        self._fds.append(fd)
+        return True
+
+    def release(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+
+
+def busy(wd: str) -> bool:
+    """Whether another runner or a training holds the run of ``wd``."""
+    return (_lock_held(osp.join(wd, CLAIM_NAME))
+            or _lock_held(osp.join(wd, 'train.lock')))
+
+
+def lost_teachers(row: Row, runs_dir: str, results_dir: str = None
+                  ) -> Tuple[List[Row], List[Row]]:
+    """(never run, run but checkpoint missing here) teacher rows of
+    ``row``."""
+    missing, lost = [], []
+    for teacher in teacher_rows(row):
+        if osp.isfile(last_checkpoint(load_config(teacher),
+                                      work_dir(runs_dir, teacher,
+                                               TEACHER_SEED))):
+            continue
+        recorded = load_result(teacher, TEACHER_SEED, results_dir)
+        (missing if recorded is None else lost).append(teacher)
+    return missing, lost
+
+
+def lost_needed(runs: List[Tuple[Row, int]], runs_dir: str,
+                results_dir: str = None) -> List[Row]:
+    """Teacher rows that ``runs`` need, recorded but lost here, in order."""
+    needed = []
+    for row, _ in runs:
+        for teacher in lost_teachers(row, runs_dir, results_dir)[1]:
+            if teacher not in needed:
+                needed.append(teacher)
+    return needed
+
+
+def claim_run(row: Row, seed: int, runs_dir: str,
+              results_dir: str = None) -> Optional[Claims]:
+    """Claim ``row``/``seed`` and every lost teacher it would retrain;
+    None (holding nothing) when any of them is held elsewhere."""
+    claims = Claims()
+    _, lost = lost_teachers(row, runs_dir, results_dir)
+    for r, s in [(row, seed)] + [(t, TEACHER_SEED) for t in lost]:
+        if not claims.take(work_dir(runs_dir, r, s)):
+            claims.release()
+            return None
+    return claims
+
+
 def _lock_held(path: str) -> bool:
     """Whether a live process holds the flock of ``path``."""
     try:
@@ -544,14 +626,7 @@ def run(row: Row, seed: int, runs_dir: str,
         print(f'[done] {row.name} seed {seed}: '
               f'{osp.relpath(out_json, REPO_ROOT)}')
         return True
-    missing, lost = [], []
-    for teacher in teacher_rows(row):
-        if osp.isfile(last_checkpoint(load_config(teacher),
-                                      work_dir(runs_dir, teacher,
-                                               TEACHER_SEED))):
-            continue
-        recorded = load_result(teacher, TEACHER_SEED, results_dir)
-        (missing if recorded is None else lost).append(teacher)
+    missing, lost = lost_teachers(row, runs_dir, results_dir)
     if missing:
         print(f'[wait] {row.name}: train its teacher rows first (seed '
               f'{TEACHER_SEED}): {[t.name for t in missing]}')
@@ -646,7 +721,7 @@ def status(row: Row, seed: int, runs_dir: str,
     if osp.isfile(result_path(row, seed, results_dir)):
         return 'done'
     wd = work_dir(runs_dir, row, seed)
-    if _lock_held(osp.join(wd, 'train.lock')):
+    if busy(wd):
         return 'running'
     epochs = [int(osp.basename(p)[6:-4]) for p in
               glob.glob(osp.join(glob.escape(wd), 'epoch_*.pth'))
@@ -686,19 +761,30 @@ def list_rows(runs_dir: str, results_dir: str = None,
     return '\n'.join(lines)
 
 
-def next_run(sections, runs_dir: str, results_dir: str = None,
-             force: bool = False) -> Optional[Tuple[Row, int]]:
-    """The first (row, seed) of ``queue(sections)`` without a result;
-    None when all are done. Raises RuntimeError at a calibration gate."""
+def open_runs(sections, results_dir: str = None,
+              force: bool = False) -> List[Tuple[Row, int]]:
+    """The (row, seed)s of ``queue(sections)`` without a result, in order,
+    up to a calibration gate that does not hold. Raises RuntimeError when
+    the gate is the first thing left."""
+    todo = []
     for row, seed in queue(sections):
         if osp.isfile(result_path(row, seed, results_dir)):
             continue
         if _PHASE[row.role] >= 2 and not force:
             why = gate(row.section, results_dir)
             if why is not None:
-                raise RuntimeError(f'{row.section}: {why}')
-        return row, seed
-    return None
+                if not todo:
+                    raise RuntimeError(f'{row.section}: {why}')
+                break
+        todo.append((row, seed))
+    return todo
+
+
+def next_run(sections, runs_dir: str, results_dir: str = None,
+             force: bool = False) -> Optional[Tuple[Row, int]]:
+    """The first open run (``open_runs``); None when all are done."""
+    todo = open_runs(sections, results_dir, force)
+    return todo[0] if todo else None
 
 
 def main(argv=None) -> int:
@@ -727,17 +813,17 @@ def main(argv=None) -> int:
         return 0
     if args.run:
         try:
-            todo = (find_row(args.run), args.seed)
+            candidates = [(find_row(args.run), args.seed)]
         except KeyError as exc:
             parser.error(exc.args[0])
     else:
         try:
-            todo = next_run(tuple(args.section or DEFAULT_SECTIONS),
-                            args.runs_dir, args.results_dir, args.force)
+            candidates = open_runs(tuple(args.section or DEFAULT_SECTIONS),
+                                   args.results_dir, args.force)
         except RuntimeError as exc:
             print(f'[stop] {exc}')
             return 2
-        if todo is None:
+        if not candidates:
             print('every run of these sections is done')
             return 0
     # one at a time, unless every training (this one too) has one thread
@@ -748,16 +834,33 @@ def main(argv=None) -> int:
               'a time on 2 cores, or each at OMP_NUM_THREADS=1):\n  ' +
               '\n  '.join(others))
         return 2
-    from meddet_mm.utils.work_dir import WorkDirBusyError, WorkDirLock
-    try:
-        lock = WorkDirLock(args.runs_dir).acquire()
-    except WorkDirBusyError as exc:
-        print(f'[stop] {exc}')
-        return 2
-    try:
-        return 0 if run(*todo, args.runs_dir, args.results_dir) else 1
-    finally:
-        lock.release()
+    if not args.run:
+        # teachers this machine lost come first: other runs wait on them
+        for teacher in lost_needed(candidates, args.runs_dir,
+                                   args.results_dir):
+            claims = Claims()
+            if not claims.take(work_dir(args.runs_dir, teacher,
+                                        TEACHER_SEED)):
+                continue
+            try:
+                print(f'[retrain] teacher {teacher.name}: result recorded, '
+                      'checkpoint missing on this machine', flush=True)
+                return 0 if train(teacher, TEACHER_SEED,
+                                  args.runs_dir) else 1
+            finally:
+                claims.release()
+    for row, seed in candidates:
+        claims = claim_run(row, seed, args.runs_dir, args.results_dir)
+        if claims is None:
+            continue
+        try:
+            return 0 if run(row, seed, args.runs_dir, args.results_dir) else 1
+        finally:
+            claims.release()
+    print('[wait] every open run, or a teacher it needs, is held by another '
+          'runner: ' + ', '.join(f'{r.name} s{s}' for r, s in candidates[:3])
+          + (' ...' if len(candidates) > 3 else ''))
+    return 3
 
 
 if __name__ == '__main__':

@@ -485,3 +485,55 @@ def test_run_retrains_recorded_teachers_whose_checkpoint_is_gone(
     open(ckpt, 'w').close()
     assert v2.run(ROWS[MEDDET], 1, runs, str(results)) is False
     assert trained == [(t.name, 0) for t in teachers[1:]] + [(MEDDET, 1)]
+
+
+def test_two_runners_share_the_queue_by_claims(tmp_path, monkeypatch):
+    """Two one-thread runners: --next retrains a lost teacher before the
+    runs that need it, skips runs (and teachers) another runner holds or a
+    training is in, and waits with code 3 when every open run is held."""
+    from meddet_mm.utils.work_dir import WorkDirLock
+    results, runs = tmp_path / 'results', str(tmp_path / 'runs')
+    teachers = [r for r in v2.ROWS
+                if r.section == 'protrusion' and r.role == 'teacher']
+    best_row = ROWS[f'gfl_{BEST}_fpn_nmode2_1xb4-12e_spider-protrusion']
+    for row in teachers:
+        _result(row, 0, 0.47 if row is best_row else 0.40, results)
+        if row is not best_row:  # the best teacher's checkpoint is lost
+            ckpt = v2.last_checkpoint(v2.load_config(row),
+                                      v2.work_dir(runs, row, 0))
+            os.makedirs(osp.dirname(ckpt))
+            open(ckpt, 'w').close()
+    for seed, mAP in enumerate((0.41, 0.43, 0.42)):
+        _result(ROWS[STUDENT], seed, mAP, results)
+    started = []
+    monkeypatch.setattr(v2, 'other_trainings', lambda **kw: [])
+    monkeypatch.setattr(v2, 'train', lambda row, seed, runs_dir: started
+                        .append(('train', row.name, seed)) or True)
+    monkeypatch.setattr(v2, 'run', lambda row, seed, runs_dir, results_dir:
+                        started.append(('run', row.name, seed)) or True)
+    args = ['--next', '--section', 'protrusion', '--runs-dir', runs,
+            '--results-dir', str(results)]
+
+    assert v2.main(args) == 0
+    assert started == [('train', best_row.name, 0)]
+    # another runner retrains that teacher: every row distilling from it
+    # waits, the one row without a teacher goes ahead
+    other = v2.Claims()
+    assert other.take(v2.work_dir(runs, best_row, 0))
+    assert v2.busy(v2.work_dir(runs, best_row, 0))
+    assert v2.main(args) == 0
+    alone = 'gfl_mbv2_fpn_nmode2-head_1xb4-8e_spider-protrusion'
+    assert started[-1] == ('run', alone, 0)
+    assert other.take(v2.work_dir(runs, ROWS[alone], 0))
+    assert v2.main(args) == 3 and len(started) == 2
+    # the teacher is back; a tools/train.py in MedDet's work dir holds it
+    other.release()
+    ckpt = v2.last_checkpoint(v2.load_config(best_row),
+                              v2.work_dir(runs, best_row, 0))
+    os.makedirs(osp.dirname(ckpt), exist_ok=True)
+    open(ckpt, 'w').close()
+    with WorkDirLock(v2.work_dir(runs, ROWS[MEDDET], 0)):
+        assert v2.main(args) == 0
+        assert started[-1] == ('run', LD, 0)
+    assert v2.main(args) == 0
+    assert started[-1] == ('run', MEDDET, 0)
