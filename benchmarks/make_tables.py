@@ -319,9 +319,11 @@ def clinical_table(lines, var):
     lines.append('')
 
 
-def noise_table(lines):
-    noise = load('noise_robustness')
-    lines += ['### Noise robustness (SPIDER disc val, Rician noise)', '']
+def noise_table(lines, noise=None,
+                title='Noise robustness (SPIDER disc val, Rician noise)'):
+    """The Rician sweep of ``noise`` (default: the v1 one) as a table."""
+    noise = noise if noise is not None else load('noise_robustness')
+    lines += [f'### {title}', '']
     if not noise:
         lines += ['not run', '']
         return
@@ -639,6 +641,59 @@ def v2_paired_table(lines, section, title):
     lines.append('')
 
 
+CLINICAL_KEYS = ('sensitivity', 'specificity', 'precision', 'f1')
+
+
+def v2_clinical_table(lines, section):
+    """Per-disc clinical metrics (tools/test.py --clinical, in every v2
+    result JSON) of the plain student, MedDet and the KD baselines: the
+    mean over the seeds that finished."""
+    cls = 'disc' if section == 'disc' else 'protrusion'
+    lines += [f'### v2 SPIDER {section}: per-disc clinical metrics', '',
+              'A disc is detected when a box with score >= 0.3 overlaps it '
+              'with IoU >= 0.5 (docs/clinical_metrics.md). Sensitivity, '
+              f'specificity, precision and F1 are those of the {cls!r} '
+              'call, AUC that of its score (n/a without a negative class); '
+              'the mean over the seeds that finished.', '',
+              '| row | seeds | discs | missed | false alarms | ' +
+              ' | '.join(CLINICAL_KEYS) + ' | AUC |',
+              '|---|---|---|---|---|' + '---|' * len(CLINICAL_KEYS) + '---|']
+    for row in run_spider_v2.ROWS:
+        if row.section != section or row.role not in (
+                'student', 'meddet', 'baseline'):
+            continue
+        done = [r['metrics'] for r in v2_results(row).values()
+                if 'clinical/num_discs' in r['metrics']]
+        if not done:
+            lines.append(f'| {row.label} | 0 | {NOT_RUN} |' + ' - |' * (
+                3 + len(CLINICAL_KEYS)))
+            continue
+
+        def mean(key, digits=3):
+            vals = [m.get(key) for m in done]
+            vals = [v for v in vals if v is not None and v == v]
+            return _num(statistics.mean(vals), digits) if vals else 'n/a'
+        lines.append(
+            f'| {row.label} | {len(done)} | '
+            f"{mean('clinical/num_discs', 0)} | "
+            f"{mean('clinical/missed_discs', 1)} | "
+            f"{mean('clinical/false_alarms', 1)} | " + ' | '.join(
+                mean(f'clinical/{cls}_{k}') for k in CLINICAL_KEYS) +
+            f" | {mean('clinical/auc')} |")
+    lines.append('')
+
+
+def v2_noise_table(lines, section='protrusion'):
+    path = osp.join(RESULTS_V2, 'noise_robustness.json')
+    noise = None
+    if osp.isfile(path):
+        with open(path) as f:
+            noise = json.load(f)
+    noise_table(lines, noise or {}, f'v2 SPIDER {section}: noise robustness '
+                '(Rician noise; `python benchmarks/noise_robustness.py '
+                '--protocol v2`)')
+
+
 def v2_calibration(lines, section='protrusion'):
     cal = run_spider_v2.calibration(section, RESULTS_V2)
     lines += [f'### v2 calibration (SPIDER {section})', '',
@@ -685,6 +740,8 @@ def v2_tables():
     v2_paired_table(lines, 'protrusion',
                     'v2 SPIDER protrusion: MedDet against each row, '
                     'paired by seed')
+    v2_clinical_table(lines, 'protrusion')
+    v2_noise_table(lines, 'protrusion')
     v2_rows_table(lines, 'disc', 'v2 SPIDER disc: every row')
     v2_paired_table(lines, 'disc',
                     'v2 SPIDER disc: MedDet against each row, paired by seed')
@@ -718,7 +775,7 @@ def main(argv=None):
     written = [osp.join(RESULTS, 'tables.md'),
                osp.join(RESULTS_V2, 'tables.md')]
     if write_between_markers(DOCS_RESULTS, _for_docs(v1, RESULTS)) and \
-            write_between_markers(DOCS_RESULTS, v2,
+            write_between_markers(DOCS_RESULTS, _for_docs(v2, RESULTS_V2),
                                   '<!-- results-v2:start -->',
                                   '<!-- results-v2:end -->'):
         written.append(DOCS_RESULTS)

@@ -14,6 +14,12 @@ sees the same noisy images. Writes ``benchmarks/results/noise_robustness.json``
 and a plot ``benchmarks/results/noise_robustness.png``; finished
 (model, sigma) pairs are kept and skipped when the script runs again.
 
+``--protocol v2`` sweeps the v2 runs of ``benchmarks/run_spider_v2.py``
+instead (by default every finished seed of the plain student, MedDet and the
+baseline with the best mean val mAP of ``--section``): each run is rebuilt
+from its config file and the options its result JSON records, and the
+results go to ``benchmarks/results/spider_v2/noise_robustness.json`` (+ PNG).
+
 ``--t-end 1 3`` evaluates the students with the nmODE2 head whose block is
 integrated to those end times (``t_end=3`` runs 9 RK4 steps instead of 3,
 the same step size; run_spider.py's ``noise_t_end`` table trains them),
@@ -29,6 +35,7 @@ import tempfile
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import run_spider  # noqa: E402
+import run_spider_v2  # noqa: E402
 
 OUT_JSON = osp.join(run_spider.RESULTS_DIR, 'noise_robustness.json')
 OUT_PNG = osp.join(run_spider.RESULTS_DIR, 'noise_robustness.png')
@@ -55,16 +62,68 @@ def runs_for_t_end(t_ends):
             and spec['variant'] == 'disc']
 
 
-def evaluate(name, sigma):
-    """COCO bbox mAP / mAP50 of experiment ``name`` under noise ``sigma``."""
-    from mmengine.config import Config
-    from mmengine.runner import Runner
+V2_OUT_JSON = osp.join(run_spider_v2.RESULTS_DIR, 'noise_robustness.json')
+V2_OUT_PNG = osp.join(run_spider_v2.RESULTS_DIR, 'noise_robustness.png')
 
-    from meddet_mm.utils import clear_teacher_checkpoints
+
+def v2_default_runs(section='protrusion', results_dir=None):
+    """``<row>-s<seed>`` of every finished seed of the plain student, MedDet
+    and the baseline with the best mean val mAP (a KD method other than
+    MedDet) of ``section``."""
+    rows = [r for r in run_spider_v2.ROWS if r.section == section]
+    picked = [r for r in rows if r.role in ('student', 'meddet')]
+    means = []
+    for row in rows:
+        if row.role == 'baseline':
+            values = run_spider_v2.metric_values(row,
+                                                 results_dir=results_dir)
+            if values:
+                means.append((sum(values.values()) / len(values), row.name))
+    if means:
+        best = max(means)[1]
+        picked += [r for r in rows if r.name == best]
+    return [f'{row.name}-s{seed}' for row in picked for seed in
+            run_spider_v2.metric_values(row, results_dir=results_dir)]
+
+
+def v2_run_config(name, results_dir=None):
+    """(config, checkpoint) of the v2 run ``<row>-s<seed>``: its config file
+    with the options the runner added, teacher checkpoints left out (only
+    the student is evaluated)."""
+    from mmengine.config import Config, DictAction
+    row_name, seed = name.rsplit('-s', 1)
+    result = run_spider_v2.load_result(run_spider_v2.find_row(row_name),
+                                       int(seed), results_dir)
+    if result is None:
+        raise FileNotFoundError(
+            f'{name}: no result JSON in {results_dir or run_spider_v2.RESULTS_DIR}'
+            ' (python benchmarks/run_spider_v2.py --list)')
+    cfg = Config.fromfile(osp.join(run_spider_v2.REPO_ROOT, result['config']))
+    # the runner passed these with --cfg-options: parse them the same way
+    cfg.merge_from_dict({k: DictAction._parse_iterable(v)
+                         for k, v in result['cfg_options'].items()
+                         if k != 'work_dir'})
+    return cfg, result['checkpoint']
+
+
+def v1_run_config(name):
+    """(config, checkpoint) of v1 experiment ``name`` (its dumped protocol
+    config beside the checkpoint)."""
+    from mmengine.config import Config
     with open(osp.join(run_spider.RESULTS_DIR, f'{name}.json')) as f:
         result = json.load(f)
     ckpt = result['checkpoint']
-    cfg = Config.fromfile(osp.join(osp.dirname(ckpt), 'protocol_config.py'))
+    return (Config.fromfile(osp.join(osp.dirname(ckpt),
+                                     'protocol_config.py')), ckpt)
+
+
+def evaluate(name, sigma, protocol='v1'):
+    """COCO bbox mAP / mAP50 of run ``name`` under noise ``sigma``."""
+    from mmengine.runner import Runner
+
+    from meddet_mm.utils import clear_teacher_checkpoints
+    cfg, ckpt = (v2_run_config(name) if protocol == 'v2'
+                 else v1_run_config(name))
     clear_teacher_checkpoints(cfg.model)
     pipeline = list(cfg.test_dataloader.dataset.pipeline)
     if sigma > 0:
@@ -81,7 +140,8 @@ def evaluate(name, sigma):
                 mAP50=metrics.get('coco/bbox_mAP_50', 0.0))
 
 
-def plot(table, path):
+def plot(table, path, title='SPIDER disc val under Rician noise (CPU '
+         'protocol)'):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -96,7 +156,7 @@ def plot(table, path):
         ax.set_ylabel(f'val {key}')
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7)
-    fig.suptitle('SPIDER disc val under Rician noise (CPU protocol)')
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -106,31 +166,54 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--runs', nargs='+', default=list(DEFAULT_RUNS))
+    parser.add_argument('--protocol', choices=('v1', 'v2'), default='v1',
+                        help='v1: run_spider.py experiments (default); v2: '
+                        'run_spider_v2.py rows, as ROW-sSEED')
+    parser.add_argument('--section', default='protrusion',
+                        choices=('protrusion', 'disc'),
+                        help='v2: the section whose default runs to sweep')
+    parser.add_argument('--runs', nargs='+',
+                        help='runs to sweep (default: v1 DEFAULT_RUNS; v2 '
+                        'the plain student, MedDet and the best baseline)')
     parser.add_argument('--sigmas', type=float, nargs='+',
                         default=list(run_spider.NOISE_SIGMAS))
     parser.add_argument(
         '--t-end', type=float, nargs='+',
         help='evaluate the nmODE2-head students integrated to these end '
         'times (with the plain student and MedDet as references) instead of '
-        '--runs')
+        '--runs (v1)')
     args = parser.parse_args(argv)
+    v2 = args.protocol == 'v2'
+    if v2 and args.t_end:
+        parser.error('--t-end is a v1 option')
     if args.t_end:
         args.runs = ['student_mbv2-disc-s0', 'meddet_mbv2-disc-s0'
                      ] + runs_for_t_end(args.t_end)
+    if v2:
+        out_json, out_png = V2_OUT_JSON, V2_OUT_PNG
+        runs = args.runs or v2_default_runs(args.section)
+        finished = set(v2_finished(runs))
+        title = (f'SPIDER {args.section} val under Rician noise '
+                 '(protocol v2)')
+    else:
+        out_json, out_png = OUT_JSON, OUT_PNG
+        runs = args.runs or list(DEFAULT_RUNS)
+        finished = {r for r in runs if osp.isfile(
+            osp.join(run_spider.RESULTS_DIR, f'{r}.json'))}
+        title = 'SPIDER disc val under Rician noise (CPU protocol)'
     import meddet_mm  # noqa: F401
     table, t_end = {}, {}
-    if osp.isfile(OUT_JSON):
-        with open(OUT_JSON) as f:
+    if osp.isfile(out_json):
+        with open(out_json) as f:
             previous = json.load(f)
         table, t_end = previous['results'], previous.get('t_end', {})
-    runs = [r for r in args.runs
-            if osp.isfile(osp.join(run_spider.RESULTS_DIR, f'{r}.json'))]
-    skipped = sorted(set(args.runs) - set(runs))
+    skipped = sorted(set(runs) - finished)
+    runs = [r for r in runs if r in finished]
     if skipped:
-        print(f'not trained yet (run benchmarks/run_spider.py): {skipped}')
+        print(f'not trained yet (run benchmarks/run_spider'
+              f"{'_v2' if v2 else ''}.py): {skipped}")
     for name in runs:  # the nmODE2 horizon of each run that has the block
-        spec = run_spider.EXPERIMENTS.get(name, {})
+        spec = {} if v2 else run_spider.EXPERIMENTS.get(name, {})
         if 'nmode_t_end' in spec:
             t_end[name] = spec['nmode_t_end']
     for name in runs:
@@ -139,18 +222,40 @@ def main(argv=None):
             if key in table.get(name, {}):
                 continue
             print(f'[noise] {name} sigma={key}', flush=True)
-            table.setdefault(name, {})[key] = evaluate(name, sigma)
+            table.setdefault(name, {})[key] = evaluate(name, sigma,
+                                                       args.protocol)
             print(f"    mAP {table[name][key]['mAP']:.3f} "
                   f"mAP50 {table[name][key]['mAP50']:.3f}", flush=True)
-            os.makedirs(run_spider.RESULTS_DIR, exist_ok=True)
-            with open(OUT_JSON, 'w') as f:
-                json.dump(dict(noise='RicianNoise(sigma, seed=0) after '
-                               'loading; sigma relative to max intensity',
-                               results=table, t_end=t_end), f, indent=2)
+            os.makedirs(osp.dirname(out_json), exist_ok=True)
+            record = dict(noise='RicianNoise(sigma, seed=0) after '
+                          'loading; sigma relative to max intensity',
+                          results=table, t_end=t_end)
+            if v2:
+                record.update(protocol='v2',
+                              git_commit=run_spider_v2.git_state().get(
+                                  'git_commit'))
+            with open(out_json, 'w') as f:
+                json.dump(record, f, indent=2)
     if table:
-        plot(table, OUT_PNG)
-        print(f'written {OUT_JSON} and {OUT_PNG}')
+        plot(table, out_png, title)
+        print(f'written {out_json} and {out_png}')
     return 0
+
+
+def v2_finished(names, results_dir=None):
+    """Those of ``names`` (``<row>-s<seed>``) whose v2 result exists."""
+    out = []
+    for name in names:
+        row_name, _, seed = name.rpartition('-s')
+        try:
+            row = run_spider_v2.find_row(row_name)
+        except KeyError:
+            raise SystemExit(f'--runs {name}: no v2 row {row_name!r} '
+                             '(python benchmarks/run_spider_v2.py --list)')
+        if seed.isdigit() and run_spider_v2.load_result(
+                row, int(seed), results_dir) is not None:
+            out.append(name)
+    return out
 
 
 if __name__ == '__main__':

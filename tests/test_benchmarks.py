@@ -162,7 +162,7 @@ def test_noise_robustness_t_end_option(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(
         nr, 'evaluate',
-        lambda name, sigma: calls.append((name, sigma)) or dict(
+        lambda name, sigma, protocol: calls.append((name, sigma)) or dict(
             mAP=0.4 - sigma, mAP50=0.8 - sigma))
     assert nr.main(['--t-end', '1', '3', '--sigmas', '0', '0.1']) == 0
     assert sorted({n for n, _ in calls}) == sorted(trained)

@@ -375,6 +375,30 @@ def test_make_tables_v2_means_and_paired_differences(tmp_path, monkeypatch):
     paired = next(ln for ln in text.splitlines()
                   if ln.startswith('| LD | 2 |'))
     assert paired == '| LD | 2 | s0: +1.0, s1: -1.0 | +0.0 | [-1.0, +1.0] |'
+    assert 'noise robustness' in text and '\nnot run\n' in text
+
+
+def test_make_tables_v2_clinical_means_over_seeds(tmp_path, monkeypatch):
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    for seed, sens in enumerate((0.70, 0.80)):
+        _result(ROWS[MEDDET], seed, 0.45, tmp_path)
+        path = tmp_path / f'{MEDDET}-s{seed}.json'
+        result = json.loads(path.read_text())
+        result['metrics'].update({
+            'clinical/num_discs': 815, 'clinical/missed_discs': 10 + seed,
+            'clinical/false_alarms': 20, 'clinical/auc': 0.8,
+            'clinical/protrusion_sensitivity': sens,
+            'clinical/protrusion_specificity': 0.6,
+            'clinical/protrusion_precision': float('nan'),
+            'clinical/protrusion_f1': 0.5})
+        path.write_text(json.dumps(result))
+    lines = []
+    make_tables.v2_clinical_table(lines, 'protrusion')
+    meddet = next(ln for ln in lines if ln.startswith('| MedDet ('))
+    assert meddet.endswith('| 2 | 815 | 10.5 | 20.0 | 0.750 | 0.600 | n/a '
+                           '| 0.500 | 0.800 |')
+    student = next(ln for ln in lines if 'plain student' in ln)
+    assert '| 0 | not run yet |' in student
 
 
 def test_make_tables_keeps_v1_and_v2_apart(tmp_path, monkeypatch):
@@ -537,3 +561,50 @@ def test_two_runners_share_the_queue_by_claims(tmp_path, monkeypatch):
         assert started[-1] == ('run', LD, 0)
     assert v2.main(args) == 0
     assert started[-1] == ('run', MEDDET, 0)
+
+
+def test_noise_sweep_v2_takes_student_meddet_and_the_best_baseline(
+        tmp_path, monkeypatch):
+    """--protocol v2 sweeps every finished seed of the plain student, MedDet
+    and the baseline of best mean val mAP, rebuilt from the config and the
+    options each result JSON records; results go to the v2 folder."""
+    import noise_robustness as nr
+    results = tmp_path / 'results'
+    monkeypatch.setattr(v2, 'RESULTS_DIR', str(results))
+    monkeypatch.setattr(nr, 'V2_OUT_JSON', str(tmp_path / 'noise.json'))
+    monkeypatch.setattr(nr, 'V2_OUT_PNG', str(tmp_path / 'noise.png'))
+    mgd = f'mgd_fpn_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion'
+    for name, seed, mAP in ((STUDENT, 0, 0.36), (STUDENT, 1, 0.38),
+                            (MEDDET, 0, 0.40), (LD, 0, 0.40), (LD, 1, 0.42),
+                            (mgd, 0, 0.43)):
+        _result(ROWS[name], seed, mAP, results)
+    assert nr.v2_default_runs() == [f'{STUDENT}-s0', f'{STUDENT}-s1',
+                                    f'{MEDDET}-s0', f'{mgd}-s0']
+    calls = []
+    monkeypatch.setattr(nr, 'evaluate', lambda name, sigma, protocol: calls
+                        .append((name, sigma, protocol)) or dict(
+                            mAP=0.4 - sigma, mAP50=0.7 - sigma))
+    assert nr.main(['--protocol', 'v2', '--sigmas', '0', '0.1']) == 0
+    assert len(calls) == 8 and {c[2] for c in calls} == {'v2'}
+    out = json.loads((tmp_path / 'noise.json').read_text())
+    assert out['protocol'] == 'v2' and sorted(out['results']) == sorted(
+        nr.v2_default_runs())
+    assert out['results'][f'{mgd}-s0']['0.1']['mAP'] == pytest.approx(0.3)
+    assert (tmp_path / 'noise.png').stat().st_size > 0
+    with pytest.raises(SystemExit, match='no v2 row'):
+        nr.main(['--protocol', 'v2', '--runs', 'nothing_like_it-s0'])
+
+    # a run is rebuilt from its config file and the runner's options
+    runs = str(tmp_path / 'runs')
+    opts = v2.cfg_options(ROWS[MEDDET], 2, runs)
+    (results / f'{MEDDET}-s2.json').write_text(json.dumps(dict(
+        protocol='v2', config=ROWS[MEDDET].rel_path, cfg_options=opts,
+        checkpoint='/x/epoch_8.pth', metrics={'coco/bbox_mAP': 0.4})))
+    cfg, ckpt = nr.v2_run_config(f'{MEDDET}-s2')
+    assert ckpt == '/x/epoch_8.pth' and cfg.randomness.seed == 2
+    ckpts = {name: t['ckpt'] for name, t in cfg.model.teachers.items()}
+    assert sorted(ckpts.values()) == sorted(
+        v for k, v in opts.items() if k.endswith('.ckpt'))
+    assert cfg.get('work_dir') != opts['work_dir']
+    with pytest.raises(FileNotFoundError, match=f'{MEDDET}-s1: no result'):
+        nr.v2_run_config(f'{MEDDET}-s1')
