@@ -716,11 +716,12 @@ def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
 # ------------------------------------------------------------ the command
 def status(row: Row, seed: int, runs_dir: str,
            results_dir: str = None) -> str:
-    """done, running, 'epoch k' (the last checkpoint of an unfinished
-    run) or todo."""
-    if osp.isfile(result_path(row, seed, results_dir)):
-        return 'done'
+    """done, retrain (done, its lost checkpoint being trained again),
+    running, 'epoch k' (the last checkpoint of an unfinished run) or
+    todo."""
     wd = work_dir(runs_dir, row, seed)
+    if osp.isfile(result_path(row, seed, results_dir)):
+        return 'retrain' if busy(wd) else 'done'
     if busy(wd):
         return 'running'
     epochs = [int(osp.basename(p)[6:-4]) for p in
@@ -743,7 +744,7 @@ def list_rows(runs_dir: str, results_dir: str = None,
             for seed in row.seeds:
                 state = status(row, seed, runs_dir, results_dir)
                 total += 1
-                done += state == 'done'
+                done += state in ('done', 'retrain')
                 result = load_result(row, seed, results_dir)
                 score = ''
                 if result is not None and result['metrics'].get(

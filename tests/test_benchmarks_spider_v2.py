@@ -220,6 +220,15 @@ def test_status_partial_and_done(tmp_path, capsys):
     assert re.search(r'done +s0  gfl_mbv2_fpn_1xb4-8e_spider-protrusion +'
                      r'mAP 41\.2', out)
     assert re.search(r'epoch 3 +s1  gfl_mbv2_fpn_1xb4-8e', out)
+    # another runner holds them: a finished run whose checkpoint is being
+    # trained again, and an unfinished one
+    other = v2.Claims()
+    assert other.take(v2.work_dir(str(runs), row, 0))
+    assert other.take(v2.work_dir(str(runs), row, 1))
+    assert v2.status(row, 0, str(runs), str(results)) == 'retrain'
+    assert v2.status(row, 1, str(runs), str(results)) == 'running'
+    other.release()
+    assert v2.status(row, 1, str(runs), str(results)) == 'epoch 3'
 
 
 def test_a_v1_result_in_the_v2_folder_is_an_error(tmp_path):
