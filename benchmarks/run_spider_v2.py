@@ -614,6 +614,76 @@ def train(row: Row, seed: int, runs_dir: str) -> bool:
     return True
 
 
+def test(row: Row, seed: int, runs_dir: str, folder: str = 'test'
+         ) -> Optional[Tuple[dict, float]]:
+    """(val metrics, seconds) of the run's last checkpoint, COCO and
+    per-disc clinical (``tools/test.py --clinical``); None if it fails."""
+    opts = cfg_options(row, seed, runs_dir)
+    wd = opts['work_dir']
+    log = osp.join(wd, 'runner.log')
+    ckpt = last_checkpoint(load_config(row), wd)
+    print(f'[test] {row.name} seed {seed}', flush=True)
+    test_dir = osp.join(wd, folder)
+    start = time.time()
+    test_opts = {k: v for k, v in opts.items() if k != 'work_dir'}
+    code = run_logged([sys.executable, 'tools/test.py', row.rel_path, ckpt,
+                       '--work-dir', test_dir, '--clinical',
+                       '--clinical-score-thr', '0.3'] +
+                      _options_args(test_opts), log)
+    test_s = time.time() - start
+    if code != 0:
+        print(f'[fail] {row.name} seed {seed}: test failed, see {log}')
+        return None
+    with open(osp.join(test_dir, 'metrics.json')) as f:
+        return with_empty_coco(json.load(f)), test_s
+
+
+def retrain_teacher(teacher: Row, runs_dir: str,
+                    results_dir: str = None) -> bool:
+    """Train again a teacher whose result is recorded but whose checkpoint
+    this machine lost (the runs dir is outside the repo), with the same
+    config and seed. Its recorded result stays; the val mAP of the new
+    checkpoint is appended to the JSON's ``retrains``, so every distillation
+    run can be traced to the teacher it read."""
+    print(f'[retrain] teacher {teacher.name}: result recorded, '
+          'checkpoint missing on this machine', flush=True)
+    if not train(teacher, TEACHER_SEED, runs_dir):
+        return False
+    return record_retrain(teacher, runs_dir, results_dir)
+
+
+def record_retrain(teacher: Row, runs_dir: str,
+                   results_dir: str = None) -> bool:
+    """Test a retrained teacher's checkpoint on val and append the result
+    to ``retrains`` of its result JSON."""
+    tested = test(teacher, TEACHER_SEED, runs_dir, 'test_retrain')
+    if tested is None:
+        return False
+    metrics, _ = tested
+    path = result_path(teacher, TEACHER_SEED, results_dir)
+    with open(path) as f:
+        result = json.load(f)
+    wd = work_dir(runs_dir, teacher, TEACHER_SEED)
+    ckpt = last_checkpoint(load_config(teacher), wd)
+    timing = {}
+    if osp.isfile(osp.join(wd, 'runner_time.json')):
+        with open(osp.join(wd, 'runner_time.json')) as f:
+            timing = json.load(f)
+    result.setdefault('retrains', []).append(dict(
+        finished=time.strftime('%Y-%m-%d %H:%M:%S'), checkpoint=ckpt,
+        git_commit=git_state()['git_commit'],
+        train_wall_s=timing.get('train_s'),
+        **log_summary(read_scalars(wd)), **{
+            k: metrics.get(k) for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50',
+                                        'coco/bbox_mAP_75')}))
+    with open(path, 'w') as f:
+        json.dump(result, f, indent=2)
+    print(f"[retrain] {teacher.name}: val mAP "
+          f"{metrics.get('coco/bbox_mAP')} (recorded "
+          f"{result['metrics'].get('coco/bbox_mAP')})", flush=True)
+    return True
+
+
 def run(row: Row, seed: int, runs_dir: str,
         results_dir: str = None) -> bool:
     """Train (or resume) and test one run; write its result JSON. Teacher
@@ -632,35 +702,18 @@ def run(row: Row, seed: int, runs_dir: str,
               f'{TEACHER_SEED}): {[t.name for t in missing]}')
         return False
     for teacher in lost:
-        # Its result is recorded but this machine lost the checkpoint (the
-        # runs dir is outside the repo): retrain it with the same config and
-        # seed, and keep the recorded result.
-        print(f'[retrain] teacher {teacher.name}: result recorded, '
-              'checkpoint missing on this machine', flush=True)
-        if not train(teacher, TEACHER_SEED, runs_dir):
+        if not retrain_teacher(teacher, runs_dir, results_dir):
             return False
     if not train(row, seed, runs_dir):
         return False
+    tested = test(row, seed, runs_dir)
+    if tested is None:
+        return False
+    metrics, test_s = tested
     cfg = load_config(row)
     opts = cfg_options(row, seed, runs_dir)
-    wd = opts['work_dir']
-    log = osp.join(wd, 'runner.log')
-    ckpt = last_checkpoint(cfg, wd)
-    print(f'[test] {row.name} seed {seed}', flush=True)
-    test_dir = osp.join(wd, 'test')
-    start = time.time()
-    test_opts = {k: v for k, v in opts.items() if k != 'work_dir'}
-    code = run_logged([sys.executable, 'tools/test.py', row.rel_path, ckpt,
-                       '--work-dir', test_dir, '--clinical',
-                       '--clinical-score-thr', '0.3'] +
-                      _options_args(test_opts), log)
-    test_s = time.time() - start
-    if code != 0:
-        print(f'[fail] {row.name} seed {seed}: test failed, see {log}')
-        return False
-    with open(osp.join(test_dir, 'metrics.json')) as f:
-        metrics = with_empty_coco(json.load(f))
-    result = make_result(row, seed, cfg, opts, metrics, wd, test_s)
+    result = make_result(row, seed, cfg, opts, metrics, opts['work_dir'],
+                         test_s)
     os.makedirs(osp.dirname(out_json), exist_ok=True)
     with open(out_json, 'w') as f:
         json.dump(result, f, indent=2)
@@ -844,10 +897,8 @@ def main(argv=None) -> int:
                                         TEACHER_SEED)):
                 continue
             try:
-                print(f'[retrain] teacher {teacher.name}: result recorded, '
-                      'checkpoint missing on this machine', flush=True)
-                return 0 if train(teacher, TEACHER_SEED,
-                                  args.runs_dir) else 1
+                return 0 if retrain_teacher(teacher, args.runs_dir,
+                                            args.results_dir) else 1
             finally:
                 claims.release()
     for row, seed in candidates:

@@ -502,6 +502,9 @@ def test_run_retrains_recorded_teachers_whose_checkpoint_is_gone(
         return row.role == 'teacher'  # stop before the distillation's test
 
     monkeypatch.setattr(v2, 'train', fake_train)
+    retested = {'gfl_r34': 0.431, 'gfl_r50': 0.425}
+    monkeypatch.setattr(v2, 'test', lambda row, seed, runs_dir, folder: (
+        {'coco/bbox_mAP': retested[row.name[:7]]}, 1.0))
     teachers = v2.teacher_rows(ROWS[MEDDET])
     assert sorted(t.name[:7] for t in teachers) == [
         'gfl_r18', 'gfl_r34', 'gfl_r50']
@@ -518,6 +521,15 @@ def test_run_retrains_recorded_teachers_whose_checkpoint_is_gone(
     open(ckpt, 'w').close()
     assert v2.run(ROWS[MEDDET], 1, runs, str(results)) is False
     assert trained == [(t.name, 0) for t in teachers[1:]] + [(MEDDET, 1)]
+    # each retrained teacher is tested again; its recorded result stays
+    for t in teachers[1:]:
+        recorded = v2.load_result(t, 0, str(results))
+        assert recorded['metrics']['coco/bbox_mAP'] == 0.4
+        [again] = recorded['retrains']
+        assert again['coco/bbox_mAP'] == retested[t.name[:7]]
+        assert again['checkpoint'] == v2.last_checkpoint(
+            v2.load_config(t), v2.work_dir(runs, t, 0))
+    assert 'retrains' not in v2.load_result(teachers[0], 0, str(results))
 
 
 def test_two_runners_share_the_queue_by_claims(tmp_path, monkeypatch):
@@ -540,8 +552,9 @@ def test_two_runners_share_the_queue_by_claims(tmp_path, monkeypatch):
         _result(ROWS[STUDENT], seed, mAP, results)
     started = []
     monkeypatch.setattr(v2, 'other_trainings', lambda **kw: [])
-    monkeypatch.setattr(v2, 'train', lambda row, seed, runs_dir: started
-                        .append(('train', row.name, seed)) or True)
+    monkeypatch.setattr(v2, 'retrain_teacher', lambda row, runs_dir,
+                        results_dir: started.append(('train', row.name, 0))
+                        or True)
     monkeypatch.setattr(v2, 'run', lambda row, seed, runs_dir, results_dir:
                         started.append(('run', row.name, seed)) or True)
     args = ['--next', '--section', 'protrusion', '--runs-dir', runs,
