@@ -713,7 +713,7 @@ def run(row: Row, seed: int, runs_dir: str,
     cfg = load_config(row)
     opts = cfg_options(row, seed, runs_dir)
     result = make_result(row, seed, cfg, opts, metrics, opts['work_dir'],
-                         test_s)
+                         test_s, results_dir)
     os.makedirs(osp.dirname(out_json), exist_ok=True)
     with open(out_json, 'w') as f:
         json.dump(result, f, indent=2)
@@ -732,8 +732,25 @@ def with_empty_coco(metrics: dict) -> dict:
             'no_detections': 1}
 
 
+def teachers_used(row: Row, results_dir: str = None) -> Dict[str, dict]:
+    """The teacher checkpoints a distillation run read: for each teacher
+    row, the val mAP and finish time of its latest training (the last of
+    ``retrains`` when this machine trained it again)."""
+    out = {}
+    for teacher in teacher_rows(row):
+        recorded = load_result(teacher, TEACHER_SEED, results_dir) or {}
+        retrains = recorded.get('retrains') or []
+        latest = retrains[-1] if retrains else dict(
+            recorded.get('metrics', {}), finished=recorded.get('finished'))
+        out[teacher.name] = dict(val_mAP=latest.get('coco/bbox_mAP'),
+                                 trained=latest.get('finished'),
+                                 retrain=len(retrains))
+    return out
+
+
 def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
-                metrics: dict, wd: str, test_s: float) -> dict:
+                metrics: dict, wd: str, test_s: float,
+                results_dir: str = None) -> dict:
     """The result JSON of a finished run."""
     timing = dict(train_s=None, invocations=0)
     if osp.isfile(osp.join(wd, 'runner_time.json')):
@@ -762,6 +779,8 @@ def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
                  if isinstance(v, (int, float))},
         checkpoint=last_checkpoint(cfg, wd),
         finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+    if teacher_rows(row):
+        result['teachers'] = teachers_used(row, results_dir)
     result.update(log_summary(read_scalars(wd)))
     return result
 

@@ -317,9 +317,23 @@ def test_result_json_records_what_the_issue_asks(tmp_path):
     v2._add_time(str(wd), 100.0)
     v2._add_time(str(wd), 50.04)
     opts = v2.cfg_options(row, 1, str(tmp_path / 'runs'))
+    # the teachers it read: one trained again on this machine
+    results = tmp_path / 'results'
+    teachers = v2.teacher_rows(row)
+    for t in teachers:
+        _result(t, 0, 0.40, results)
+    path = results / f'{teachers[0].name}-s0.json'
+    retrained = json.loads(path.read_text())
+    retrained['retrains'] = [{'coco/bbox_mAP': 0.44,
+                              'finished': '2026-12-02 04:20:50'}]
+    path.write_text(json.dumps(retrained))
     result = v2.make_result(row, 1, cfg, opts, {
         'coco/bbox_mAP': 0.41, 'coco/bbox_mAP_50': 0.77, 'note': 'x'},
-        str(wd), 12.34)
+        str(wd), 12.34, str(results))
+    assert result['teachers'][teachers[0].name] == dict(
+        val_mAP=0.44, trained='2026-12-02 04:20:50', retrain=1)
+    assert result['teachers'][teachers[1].name]['val_mAP'] == 0.40
+    assert result['teachers'][teachers[1].name]['retrain'] == 0
     assert result['protocol'] == 'v2'
     assert result['config'] == ('configs/spider/' + MEDDET + '.py')
     assert result['seed'] == 1 and result['row'] == MEDDET
