@@ -91,7 +91,7 @@ _D = '_1xb4-12e_spider-disc.py'
 _M = 'gfl-r18-r34-r50'  # MedDet's teachers
 # the best of them on val, the one teacher of the single-teacher rows
 # (configs/spider/_base_/best_teacher_protrusion.py)
-_B = 'gfl-r34'
+_B = 'gfl-r18'
 ROWS = (
     # ---- protrusion (the paper's CDH analogue) ----
     Row(f'gfl_r18_fpn_nmode2{_T}', (0, ), 'protrusion', 'teacher',
@@ -196,13 +196,28 @@ def metric_values(row: Row, key: str = 'coco/bbox_mAP',
     return out
 
 
+def latest_teacher_map(teacher: Row, results_dir: str = None
+                       ) -> Optional[float]:
+    """Val mAP of a teacher row's latest training: the last of its
+    ``retrains`` if this machine trained it again, else its result."""
+    result = load_result(teacher, TEACHER_SEED, results_dir)
+    if result is None:
+        return None
+    retrains = result.get('retrains') or []
+    if retrains:
+        return retrains[-1].get('coco/bbox_mAP')
+    return result['metrics'].get('coco/bbox_mAP')
+
+
 def calibration(section: str, results_dir: str = None) -> dict:
     """The calibration criteria of ``section`` from its teacher rows and
     its plain student's seeds (mAP in points). ``met`` is None while a run
     is missing, else whether both criteria hold."""
     rows = [r for r in ROWS if r.section == section]
-    teachers = {r.name: metric_values(r, results_dir=results_dir).get(
-        TEACHER_SEED) for r in rows if r.role == 'teacher'}
+    # a teacher trained again on a new machine (``retrains``) is judged by
+    # the checkpoint the students read, its latest
+    teachers = {r.name: latest_teacher_map(r, results_dir)
+                for r in rows if r.role == 'teacher'}
     student = next(r for r in rows if r.role == 'student')
     maps = [100 * v for v in metric_values(student,
                                            results_dir=results_dir).values()]

@@ -31,7 +31,7 @@ ROWS = {row.name: row for row in v2.ROWS}
 MEDDET = ('meddet_fpn_gfl-r18-r34-r50_gfl-mbv2-nmode2_1xb4-8e_'
           'spider-protrusion')
 STUDENT = 'gfl_mbv2_fpn_1xb4-8e_spider-protrusion'
-# the one teacher of the single-teacher rows, chosen on val (r34)
+# the one teacher of the single-teacher rows, chosen on val (r18)
 BEST = Config.fromfile(osp.join(
     SPIDER, '_base_', 'best_teacher_protrusion.py')).best_teacher
 LD = f'ld_head_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion'
@@ -644,3 +644,32 @@ def test_noise_sweep_v2_takes_student_meddet_and_the_best_baseline(
     assert cfg.get('work_dir') != opts['work_dir']
     with pytest.raises(FileNotFoundError, match=f'{MEDDET}-s1: no result'):
         nr.v2_run_config(f'{MEDDET}-s1')
+
+
+def test_a_retrained_teacher_is_judged_by_its_latest_checkpoint(
+        tmp_path, monkeypatch):
+    """Calibration and the best-teacher gate read a teacher's latest
+    training (the checkpoint the students distil from), not its first."""
+    results = tmp_path / 'results'
+    teachers = [r for r in v2.ROWS
+                if r.section == 'protrusion' and r.role == 'teacher']
+    best_row = f'gfl_{BEST}_fpn_nmode2_1xb4-12e_spider-protrusion'
+    other = next(r for r in teachers if r.name != best_row)
+    for row in teachers:
+        _result(row, 0, 0.47 if row.name == best_row else 0.40, results)
+    for seed, mAP in enumerate((0.41, 0.43, 0.42)):
+        _result(ROWS[STUDENT], seed, mAP, results)
+    assert v2.gate('protrusion', str(results)) is None
+    path = results / f'{other.name}-s0.json'
+    result = json.loads(path.read_text())
+    result['retrains'] = [{'coco/bbox_mAP': 0.49}]
+    path.write_text(json.dumps(result))
+    cal = v2.calibration('protrusion', str(results))
+    assert cal['best_teacher'] == other.name
+    assert cal['gap'] == pytest.approx(7.0)
+    assert 'best teacher on val is' in v2.gate('protrusion', str(results))
+    lines = []
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(results))
+    make_tables.v2_calibration(lines, 'protrusion')
+    assert f'{other.label}: first run 40.0, trained again' in '\n'.join(
+        lines)

@@ -5,7 +5,7 @@
 # (meddet_mm FGDLoss). The one copy of it: list this file in `_base_` and
 # write `distiller=_base_.fgd_distiller` in the model
 # (configs/kd_baselines/fgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py and the protocol
-# v2 row configs/spider/fgd_fpn_gfl-r34_gfl-mbv2_1xb4-8e_spider-protrusion.py).
+# v2 row configs/spider/fgd_fpn_gfl-r18_gfl-mbv2_1xb4-8e_spider-protrusion.py).
 #
 # ---------------- frequently modified parameters ----------------
 # FGD paper's one-stage (RetinaNet) setting; not tuned on CDH or SPIDER.

@@ -4,7 +4,7 @@
 # (mmrazor's MGDConnector + MGDLoss). The one copy of it: list this file in
 # `_base_` and write `distiller=_base_.mgd_distiller` in the model
 # (configs/kd_baselines/mgd_fpn_gfl-r101_gfl-mbv2_1x_cdh.py and the protocol
-# v2 row configs/spider/mgd_fpn_gfl-r34_gfl-mbv2_1xb4-8e_spider-protrusion.py).
+# v2 row configs/spider/mgd_fpn_gfl-r18_gfl-mbv2_1xb4-8e_spider-protrusion.py).
 #
 # ---------------- frequently modified parameters ----------------
 alpha_mgd = 2e-5  # loss weight (MGD paper, detection)

@@ -7,7 +7,7 @@
 # docs/mskd.md. The one copy of it: list this file in `_base_` and write
 # `distiller=_base_.mskd_distiller` in the model (the two
 # configs/kd_baselines/mskd_fpn_*.py and the protocol v2 row
-# configs/spider/mskd_fpn_gfl-r34_gfl-mbv2_1xb4-8e_spider-protrusion.py).
+# configs/spider/mskd_fpn_gfl-r18_gfl-mbv2_1xb4-8e_spider-protrusion.py).
 #
 # ---------------- frequently modified parameters ----------------
 # Loss weights by the rule of docs/mskd.md, not tuned on val: at
