@@ -288,14 +288,18 @@ def _num(value, digits=3):
     return f'{value:.{digits}f}'
 
 
+def _clinical_intro(cls):
+    return ('A disc is detected when a box with score >= 0.3 overlaps it '
+            'with IoU >= 0.5 (docs/clinical_metrics.md). Sensitivity, '
+            f'specificity, precision, F1 and AUC are those of the {cls!r} '
+            'call (specificity and AUC need a negative class: n/a for the '
+            'one-class disc set).')
+
+
 def clinical_table(lines, var):
     cls = 'disc' if var == 'disc' else 'protrusion'
     lines += [f'### Per-disc clinical metrics (SPIDER {var} val)', '',
-              'A disc is detected when a box with score >= 0.3 overlaps it '
-              'with IoU >= 0.5 (docs/clinical_metrics.md). Sensitivity, '
-              f'specificity, precision, F1 and AUC are those of the {cls!r} '
-              'call (specificity and AUC need a negative class: n/a for '
-              'the one-class disc set); one row per run.', '',
+              _clinical_intro(cls) + ' One row per run.', '',
               '| run | discs | missed | false alarms | sensitivity | '
               'specificity | precision | F1 | AUC |',
               '|---|---|---|---|---|---|---|---|---|']
@@ -650,11 +654,8 @@ def v2_clinical_table(lines, section):
     mean over the seeds that finished."""
     cls = 'disc' if section == 'disc' else 'protrusion'
     lines += [f'### v2 SPIDER {section}: per-disc clinical metrics', '',
-              'A disc is detected when a box with score >= 0.3 overlaps it '
-              'with IoU >= 0.5 (docs/clinical_metrics.md). Sensitivity, '
-              f'specificity, precision and F1 are those of the {cls!r} '
-              'call, AUC that of its score (n/a without a negative class); '
-              'the mean over the seeds that finished.', '',
+              _clinical_intro(cls) + ' The mean over the seeds that '
+              'finished.', '',
               '| row | seeds | discs | missed | false alarms | ' +
               ' | '.join(CLINICAL_KEYS) + ' | AUC |',
               '|---|---|---|---|---|' + '---|' * len(CLINICAL_KEYS) + '---|']

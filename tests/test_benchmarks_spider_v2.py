@@ -258,18 +258,27 @@ def test_queue_teachers_first_then_student_seeds_then_seed_by_seed():
     assert {r.section for r, _ in calib} == {'calibration'}
 
 
-def test_next_stops_at_the_calibration_gate(tmp_path):
-    results, runs = tmp_path / 'results', str(tmp_path / 'runs')
+def _calibrated(results):
+    """Teacher results with BEST the best, and the plain student's 3 seeds
+    (sd 1, gap 5): the criteria hold. Returns (teachers, BEST's row name,
+    another teacher row)."""
     teachers = [r for r in v2.ROWS
                 if r.section == 'protrusion' and r.role == 'teacher']
-    assert v2.next_run(('protrusion', ), runs, str(results)) == (
-        teachers[0], 0)
     best_row = f'gfl_{BEST}_fpn_nmode2_1xb4-12e_spider-protrusion'
     other = next(r for r in teachers if r.name != best_row)
     for row in teachers:
         _result(row, 0, 0.47 if row.name == best_row else 0.40, results)
     for seed, mAP in enumerate((0.41, 0.43, 0.42)):
         _result(ROWS[STUDENT], seed, mAP, results)
+    return teachers, best_row, other
+
+
+def test_next_stops_at_the_calibration_gate(tmp_path):
+    results, runs = tmp_path / 'results', str(tmp_path / 'runs')
+    first = next(r for r in v2.ROWS
+                 if r.section == 'protrusion' and r.role == 'teacher')
+    assert v2.next_run(('protrusion', ), runs, str(results)) == (first, 0)
+    teachers, best_row, other = _calibrated(results)
     cal = v2.calibration('protrusion', str(results))
     assert cal['best_teacher'] == best_row
     assert cal['student_sd'] == pytest.approx(1.0)
@@ -651,14 +660,7 @@ def test_a_retrained_teacher_is_judged_by_its_latest_checkpoint(
     """Calibration and the best-teacher gate read a teacher's latest
     training (the checkpoint the students distil from), not its first."""
     results = tmp_path / 'results'
-    teachers = [r for r in v2.ROWS
-                if r.section == 'protrusion' and r.role == 'teacher']
-    best_row = f'gfl_{BEST}_fpn_nmode2_1xb4-12e_spider-protrusion'
-    other = next(r for r in teachers if r.name != best_row)
-    for row in teachers:
-        _result(row, 0, 0.47 if row.name == best_row else 0.40, results)
-    for seed, mAP in enumerate((0.41, 0.43, 0.42)):
-        _result(ROWS[STUDENT], seed, mAP, results)
+    _, _, other = _calibrated(results)
     assert v2.gate('protrusion', str(results)) is None
     path = results / f'{other.name}-s0.json'
     result = json.loads(path.read_text())
