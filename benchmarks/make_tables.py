@@ -735,9 +735,10 @@ def v2_calibration(lines, section='protrusion'):
                                            RESULTS_V2) or {}
         again = [r.get('coco/bbox_mAP') for r in result.get('retrains', [])]
         if again:
+            first = _pts(result['metrics'].get('coco/bbox_mAP'))
             retrained.append(
-                f"{row.label}: first run {_pts(result['metrics'].get('coco/bbox_mAP'))}"
-                ', trained again (same config, seed and code, new machine) '
+                f'{row.label}: first run {first}, trained again (same '
+                'config, seed and code, new machine) '
                 + ', '.join(_pts(v) for v in again))
     if retrained:
         lines += ['Teachers trained again because a new machine had lost '

@@ -86,18 +86,31 @@ def v2_default_runs(section='protrusion', results_dir=None):
             run_spider_v2.metric_values(row, results_dir=results_dir)]
 
 
+def v2_result(name, results_dir=None):
+    """The result JSON of the v2 run ``<row>-s<seed>`` (None while it has
+    not finished); SystemExit naming ``name`` when no row has that name."""
+    row_name, _, seed = name.rpartition('-s')
+    try:
+        row = run_spider_v2.find_row(row_name)
+    except KeyError:
+        raise SystemExit(f'--runs {name}: no v2 row {row_name!r} '
+                         '(python benchmarks/run_spider_v2.py --list)')
+    if not seed.isdigit():
+        return None
+    return run_spider_v2.load_result(row, int(seed), results_dir)
+
+
 def v2_run_config(name, results_dir=None):
     """(config, checkpoint) of the v2 run ``<row>-s<seed>``: its config file
     with the options the runner added, teacher checkpoints left out (only
     the student is evaluated)."""
     from mmengine.config import Config, DictAction
-    row_name, seed = name.rsplit('-s', 1)
-    result = run_spider_v2.load_result(run_spider_v2.find_row(row_name),
-                                       int(seed), results_dir)
+    result = v2_result(name, results_dir)
     if result is None:
+        folder = results_dir or run_spider_v2.RESULTS_DIR
         raise FileNotFoundError(
-            f'{name}: no result JSON in {results_dir or run_spider_v2.RESULTS_DIR}'
-            ' (python benchmarks/run_spider_v2.py --list)')
+            f'{name}: no result JSON in {folder} '
+            '(python benchmarks/run_spider_v2.py --list)')
     cfg = Config.fromfile(osp.join(run_spider_v2.REPO_ROOT, result['config']))
     # the runner passed these with --cfg-options: parse them the same way
     cfg.merge_from_dict({k: DictAction._parse_iterable(v)
@@ -192,7 +205,7 @@ def main(argv=None):
     if v2:
         out_json, out_png = V2_OUT_JSON, V2_OUT_PNG
         runs = args.runs or v2_default_runs(args.section)
-        finished = set(v2_finished(runs))
+        finished = {r for r in runs if v2_result(r) is not None}
         title = (f'SPIDER {args.section} val under Rician noise '
                  '(protocol v2)')
     else:
@@ -240,22 +253,6 @@ def main(argv=None):
         plot(table, out_png, title)
         print(f'written {out_json} and {out_png}')
     return 0
-
-
-def v2_finished(names, results_dir=None):
-    """Those of ``names`` (``<row>-s<seed>``) whose v2 result exists."""
-    out = []
-    for name in names:
-        row_name, _, seed = name.rpartition('-s')
-        try:
-            row = run_spider_v2.find_row(row_name)
-        except KeyError:
-            raise SystemExit(f'--runs {name}: no v2 row {row_name!r} '
-                             '(python benchmarks/run_spider_v2.py --list)')
-        if seed.isdigit() and run_spider_v2.load_result(
-                row, int(seed), results_dir) is not None:
-            out.append(name)
-    return out
 
 
 if __name__ == '__main__':

@@ -196,17 +196,18 @@ def metric_values(row: Row, key: str = 'coco/bbox_mAP',
     return out
 
 
-def latest_teacher_map(teacher: Row, results_dir: str = None
-                       ) -> Optional[float]:
-    """Val mAP of a teacher row's latest training: the last of its
-    ``retrains`` if this machine trained it again, else its result."""
-    result = load_result(teacher, TEACHER_SEED, results_dir)
-    if result is None:
-        return None
+def latest_training(teacher: Row, results_dir: str = None) -> dict:
+    """A teacher row's latest training, the checkpoint the students read:
+    ``val_mAP``, ``trained`` (finish time) and ``retrain`` (how many times
+    a new machine trained it again; the last of its ``retrains`` is the
+    latest). Values None before its first run."""
+    result = load_result(teacher, TEACHER_SEED, results_dir) or dict(
+        metrics={})
     retrains = result.get('retrains') or []
-    if retrains:
-        return retrains[-1].get('coco/bbox_mAP')
-    return result['metrics'].get('coco/bbox_mAP')
+    latest = retrains[-1] if retrains else dict(
+        result['metrics'], finished=result.get('finished'))
+    return dict(val_mAP=latest.get('coco/bbox_mAP'),
+                trained=latest.get('finished'), retrain=len(retrains))
 
 
 def calibration(section: str, results_dir: str = None) -> dict:
@@ -216,7 +217,7 @@ def calibration(section: str, results_dir: str = None) -> dict:
     rows = [r for r in ROWS if r.section == section]
     # a teacher trained again on a new machine (``retrains``) is judged by
     # the checkpoint the students read, its latest
-    teachers = {r.name: latest_teacher_map(r, results_dir)
+    teachers = {r.name: latest_training(r, results_dir)['val_mAP']
                 for r in rows if r.role == 'teacher'}
     student = next(r for r in rows if r.role == 'student')
     maps = [100 * v for v in metric_values(student,
@@ -432,14 +433,22 @@ def log_summary(entries: List[dict]) -> dict:
     return out
 
 
-def _add_time(wd: str, seconds: float) -> dict:
-    """Add one invocation's training seconds to ``wd/runner_time.json``."""
+def _read_time(wd: str) -> dict:
+    """``train_s`` (seconds over every invocation) and ``invocations`` of
+    the run in ``wd`` (``wd/runner_time.json``; None and 0 before any)."""
+    state = dict(train_s=None, invocations=0)
     path = osp.join(wd, 'runner_time.json')
-    state = dict(train_s=0.0, invocations=0)
     if osp.isfile(path):
         with open(path) as f:
             state.update(json.load(f))
-    state['train_s'] = round(state['train_s'] + seconds, 1)
+    return state
+
+
+def _add_time(wd: str, seconds: float) -> dict:
+    """Add one invocation's training seconds to ``wd/runner_time.json``."""
+    path = osp.join(wd, 'runner_time.json')
+    state = _read_time(wd)
+    state['train_s'] = round((state['train_s'] or 0.0) + seconds, 1)
     state['invocations'] += 1
     with open(path, 'w') as f:
         json.dump(state, f)
@@ -680,14 +689,10 @@ def record_retrain(teacher: Row, runs_dir: str,
         result = json.load(f)
     wd = work_dir(runs_dir, teacher, TEACHER_SEED)
     ckpt = last_checkpoint(load_config(teacher), wd)
-    timing = {}
-    if osp.isfile(osp.join(wd, 'runner_time.json')):
-        with open(osp.join(wd, 'runner_time.json')) as f:
-            timing = json.load(f)
     result.setdefault('retrains', []).append(dict(
         finished=time.strftime('%Y-%m-%d %H:%M:%S'), checkpoint=ckpt,
         git_commit=git_state()['git_commit'],
-        train_wall_s=timing.get('train_s'),
+        train_wall_s=_read_time(wd)['train_s'],
         **log_summary(read_scalars(wd)), **{
             k: metrics.get(k) for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50',
                                         'coco/bbox_mAP_75')}))
@@ -748,29 +753,17 @@ def with_empty_coco(metrics: dict) -> dict:
 
 
 def teachers_used(row: Row, results_dir: str = None) -> Dict[str, dict]:
-    """The teacher checkpoints a distillation run read: for each teacher
-    row, the val mAP and finish time of its latest training (the last of
-    ``retrains`` when this machine trained it again)."""
-    out = {}
-    for teacher in teacher_rows(row):
-        recorded = load_result(teacher, TEACHER_SEED, results_dir) or {}
-        retrains = recorded.get('retrains') or []
-        latest = retrains[-1] if retrains else dict(
-            recorded.get('metrics', {}), finished=recorded.get('finished'))
-        out[teacher.name] = dict(val_mAP=latest.get('coco/bbox_mAP'),
-                                 trained=latest.get('finished'),
-                                 retrain=len(retrains))
-    return out
+    """The teacher checkpoints a distillation run read: the latest training
+    of each teacher row (``latest_training``)."""
+    return {teacher.name: latest_training(teacher, results_dir)
+            for teacher in teacher_rows(row)}
 
 
 def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
                 metrics: dict, wd: str, test_s: float,
                 results_dir: str = None) -> dict:
     """The result JSON of a finished run."""
-    timing = dict(train_s=None, invocations=0)
-    if osp.isfile(osp.join(wd, 'runner_time.json')):
-        with open(osp.join(wd, 'runner_time.json')) as f:
-            timing.update(json.load(f))
+    timing = _read_time(wd)
     loader = cfg.train_dataloader
     result = dict(
         protocol=PROTOCOL,
