@@ -410,6 +410,22 @@ def test_make_tables_v2_means_and_paired_differences(tmp_path, monkeypatch):
     assert 'noise robustness' in text and '\nnot run\n' in text
 
 
+def test_make_tables_v2_teacher_cell_shows_its_latest_training(
+        tmp_path, monkeypatch):
+    """A teacher trained again shows the checkpoint the students read next
+    to the first run; a metric the retrain lacks shows only the first."""
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    teacher = next(r for r in v2.ROWS if r.role == 'teacher'
+                   and r.section == 'protrusion')
+    _result(teacher, v2.TEACHER_SEED, 0.403, tmp_path)
+    path = tmp_path / f'{teacher.name}-s{v2.TEACHER_SEED}.json'
+    result = json.loads(path.read_text())
+    result['retrains'] = [{'coco/bbox_mAP': 0.438}]
+    path.write_text(json.dumps(result))
+    cells = make_tables.v2_row_cells(teacher)
+    assert cells[:3] == ['1 / 1', '40.3; trained again: 43.8', '70.3']
+
+
 def test_make_tables_v2_clinical_means_over_seeds(tmp_path, monkeypatch):
     monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
     for seed, sens in enumerate((0.70, 0.80)):
