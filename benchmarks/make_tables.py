@@ -25,6 +25,7 @@ import statistics
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import paper_claims  # noqa: E402
 import run_spider  # noqa: E402
 import run_spider_v2  # noqa: E402
 from speed import lean_model_name  # noqa: E402
@@ -770,6 +771,7 @@ def v2_tables():
     v2_paired_table(lines, 'protrusion',
                     'v2 SPIDER protrusion: MedDet against each row, '
                     'paired by seed')
+    paper_claims.claims_table(lines, 'protrusion', RESULTS_V2, NOT_RUN)
     v2_clinical_table(lines, 'protrusion')
     v2_noise_table(lines, 'protrusion')
     v2_rows_table(lines, 'disc', 'v2 SPIDER disc: every row')

@@ -19,6 +19,7 @@ from conftest import REPO_ROOT
 
 sys.path.insert(0, osp.join(REPO_ROOT, 'benchmarks'))
 import make_tables  # noqa: E402
+import paper_claims  # noqa: E402
 import run_spider  # noqa: E402
 import run_spider_v2 as v2  # noqa: E402
 
@@ -691,3 +692,66 @@ def test_a_retrained_teacher_is_judged_by_its_latest_checkpoint(
     make_tables.v2_calibration(lines, 'protrusion')
     assert f'{other.label}: first run 40.0, trained again' in '\n'.join(
         lines)
+
+
+def _student_sd_one_point(folder):
+    for seed, mAP in enumerate((0.36, 0.37, 0.38)):  # sd 1.0 point
+        _result(ROWS[STUDENT], seed, mAP, folder)
+
+
+def test_paper_claims_every_claim_names_existing_rows():
+    for claim in paper_claims.CLAIMS:
+        for side in (claim.better, claim.worse):
+            if side != 'best teacher':
+                assert paper_claims.find(side).section == 'protrusion'
+    with pytest.raises(KeyError, match='names 0 rows'):
+        paper_claims.find('no_such_row_')
+
+
+def test_paper_claims_verdicts_follow_the_seed_spread(tmp_path):
+    """With a student sd of 1 point, two shared seeds give 2 se = 2 points:
+    +5 holds, -5 does not hold, +1 cannot be told; a claim missing a side
+    is not judged."""
+    _student_sd_one_point(tmp_path)
+    for seed, mAP in enumerate((0.45, 0.46, 0.47)):
+        _result(ROWS[MEDDET], seed, mAP, tmp_path)
+    for prefix, maps in (('ld_head_', (0.40, 0.41)),
+                         ('mgd_fpn_', (0.50, 0.51)),
+                         ('fgd_fpn_', (0.44, 0.45))):
+        for seed, mAP in enumerate(maps):
+            _result(paper_claims.find(prefix), seed, mAP, tmp_path)
+    by_worse = {c.worse: c for c in paper_claims.CLAIMS}
+    got = {p: paper_claims.judge(by_worse[p], results_dir=str(tmp_path))
+           for p in ('ld_head_', 'mgd_fpn_', 'fgd_fpn_')}
+    assert got['ld_head_']['d'] == pytest.approx(5.0)
+    assert got['ld_head_']['se'] == pytest.approx(1.0)
+    assert [got[p]['verdict'] for p in ('ld_head_', 'mgd_fpn_', 'fgd_fpn_')
+            ] == ['holds', 'does not hold', 'cannot tell']
+    assert paper_claims.judge(by_worse['mskd_fpn_'],
+                              results_dir=str(tmp_path)) is None
+
+
+def test_paper_claims_teacher_margin_reads_the_latest_training(tmp_path):
+    """'Within 1 mAP of the best teacher': MedDet's mean over its seeds
+    against the best teacher's latest training, one sample."""
+    _student_sd_one_point(tmp_path)
+    for seed, mAP in enumerate((0.45, 0.46, 0.47)):
+        _result(ROWS[MEDDET], seed, mAP, tmp_path)
+    teachers = [r for r in v2.ROWS
+                if r.section == 'protrusion' and r.role == 'teacher']
+    for row, mAP in zip(teachers, (0.40, 0.52, 0.41)):
+        _result(row, v2.TEACHER_SEED, mAP, tmp_path)
+    path = tmp_path / f'{teachers[1].name}-s{v2.TEACHER_SEED}.json'
+    result = json.loads(path.read_text())
+    result['retrains'] = [{'coco/bbox_mAP': 0.47}]  # 52 -> 47
+    path.write_text(json.dumps(result))
+    claim = paper_claims.CLAIMS[-1]
+    assert claim.worse == 'best teacher'
+    res = paper_claims.judge(claim, results_dir=str(tmp_path))
+    assert (res['b'], res['n_a'], res['n_b']) == (pytest.approx(47.0), 3, 1)
+    assert res['d'] == pytest.approx(46.0 - 47.0 + 1.0)
+    assert res['verdict'] == 'cannot tell'
+    lines = []
+    paper_claims.claims_table(lines, results_dir=str(tmp_path))
+    row = next(ln for ln in lines if ln.startswith('| MedDet within 1'))
+    assert row.endswith('| 46.0 | 47.0 | 3 / 1 | +0.0 | 2.3 | cannot tell |')

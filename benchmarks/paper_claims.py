@@ -1,0 +1,126 @@
+"""The paper's claims tested on the SPIDER v2 protrusion rows.
+
+Each claim says that row A beats row B by more than a margin (0 for
+"better"; -1 for "the student within 1 mAP of the teacher"). On the seeds
+both rows finished, d = mean(A) - mean(B) - margin, in val mAP points. The
+noise of one run is the plain student's seed sd (the calibration measures
+it over 3 seeds), so d has a standard error of about
+sd * sqrt(1/n_A + 1/n_B), and the verdict is
+
+- holds:           d > 2 se
+- does not hold:   d < -2 se (B is clearly better, or A clearly short)
+- cannot tell:     otherwise, the difference is within the seed spread.
+
+A single teacher run counts as one sample (n_B = 1): two trainings of the
+same teacher config differed by about 3 points (docs/results.md).
+"""
+import math
+import statistics
+from typing import NamedTuple, Optional
+
+import run_spider_v2
+
+
+class Claim(NamedTuple):
+    text: str  # the claim, with the paper table it comes from
+    better: str  # name prefix of row A, or 'best teacher'
+    worse: str  # name prefix of row B, or 'best teacher'
+    margin: float = 0.0  # A - B must exceed this (points)
+
+
+_M = 'gfl-r18-r34-r50'  # MedDet's three teachers
+MEDDET = f'meddet_fpn_{_M}_'
+CLAIMS = (
+    Claim('MedDet above LD (Table I)', MEDDET, 'ld_head_'),
+    Claim('MedDet above MGD (Table I)', MEDDET, 'mgd_fpn_'),
+    Claim('MedDet above FGD (Table I)', MEDDET, 'fgd_fpn_'),
+    Claim('MedDet above MSKD (Table I)', MEDDET, 'mskd_fpn_'),
+    Claim('three teachers above the best one alone', MEDDET,
+          'meddet_fpn_gfl-r18_'),
+    Claim('nmODE2 head helps the student, no KD (Table IV)',
+          'gfl_mbv2_fpn_nmode2-head_', 'gfl_mbv2_fpn_1xb4'),
+    Claim('nmODE2 head helps under KD (Table III, row 2 vs 1)',
+          f'kd_fpn_{_M}_gfl-mbv2-nmode2_', f'kd_fpn_{_M}_gfl-mbv2_'),
+    Claim('LWFF adds (Table III, row 3 vs 2)', 'kd-lwff_',
+          f'kd_fpn_{_M}_gfl-mbv2-nmode2_'),
+    Claim('AATM adds (Table III, row 4 vs 3)', MEDDET, 'kd-lwff_'),
+    Claim('LWFF above sum fusion (Table V)', MEDDET, 'meddet-sum_'),
+    Claim('LWFF above concat fusion (Table V)', MEDDET, 'meddet-concat_'),
+    Claim('MedDet within 1 mAP of the best teacher (Table II)', MEDDET,
+          'best teacher', margin=-1.0),
+)
+
+
+def find(prefix: str, section: str = 'protrusion') -> run_spider_v2.Row:
+    """The one row of ``section`` whose name starts with ``prefix``."""
+    rows = [r for r in run_spider_v2.ROWS
+            if r.section == section and r.name.startswith(prefix)]
+    if len(rows) != 1:
+        raise KeyError(f'{prefix!r} names {len(rows)} rows of {section}, '
+                       'expected one')
+    return rows[0]
+
+
+def _values(side: str, section: str, results_dir: str) -> dict:
+    """{seed: mAP in points} of one side of a claim; the best teacher is
+    its latest training (the checkpoint the students read), as seed -1."""
+    if side == 'best teacher':
+        cal = run_spider_v2.calibration(section, results_dir)
+        name = cal['best_teacher']
+        return {} if name is None else {-1: cal['teachers'][name]}
+    row = find(side, section)
+    return {s: 100 * v for s, v in run_spider_v2.metric_values(
+        row, results_dir=results_dir).items()}
+
+
+def verdict(d: float, se: float) -> str:
+    if d > 2 * se:
+        return 'holds'
+    if d < -2 * se:
+        return 'does not hold'
+    return 'cannot tell'
+
+
+def judge(claim: Claim, section: str = 'protrusion',
+          results_dir: str = None) -> Optional[dict]:
+    """The claim's difference and verdict, or None while a side (or the
+    student's seed spread) is missing."""
+    a = _values(claim.better, section, results_dir)
+    b = _values(claim.worse, section, results_dir)
+    if -1 not in a and -1 not in b:  # two trained rows: the shared seeds
+        shared = sorted(set(a) & set(b))
+        a = {s: a[s] for s in shared}
+        b = {s: b[s] for s in shared}
+    sd = run_spider_v2.calibration(section, results_dir)['student_sd']
+    if not a or not b or sd is None:
+        return None
+    d = statistics.mean(a.values()) - statistics.mean(b.values()) \
+        - claim.margin
+    se = sd * math.sqrt(1 / len(a) + 1 / len(b))
+    return dict(a=statistics.mean(a.values()), b=statistics.mean(b.values()),
+                n_a=len(a), n_b=len(b), d=d, se=se, sd=sd,
+                verdict=verdict(d, se))
+
+
+def claims_table(lines: list, section: str = 'protrusion',
+                 results_dir: str = None, not_run: str = 'not run yet'):
+    """Markdown: each claim, its difference and verdict."""
+    lines += [f"### v2 SPIDER {section}: the paper's claims", '',
+              'A - B - margin in val mAP points, over the seeds both rows '
+              "finished (the best teacher: its latest training). "
+              'Noise of one run: the plain student\'s seed sd; a claim '
+              'holds when the difference exceeds two standard errors, does '
+              'not hold below minus two, and cannot be told in between '
+              '(`benchmarks/paper_claims.py`).', '',
+              '| claim | A | B | seeds A / B | A - B - margin | ± 2 se | '
+              'verdict |', '|---|---|---|---|---|---|---|']
+    for claim in CLAIMS:
+        res = judge(claim, section, results_dir)
+        if res is None:
+            lines.append(f'| {claim.text} | - | - | - | {not_run} | - | - |')
+            continue
+        lines.append(
+            f"| {claim.text} | {res['a']:.1f} | {res['b']:.1f} | "
+            f"{res['n_a']} / {res['n_b']} | {res['d']:+.1f} | "
+            f"{2 * res['se']:.1f} | {res['verdict']} |")
+    lines.append('')
