@@ -755,3 +755,21 @@ def test_paper_claims_teacher_margin_reads_the_latest_training(tmp_path):
     paper_claims.claims_table(lines, results_dir=str(tmp_path))
     row = next(ln for ln in lines if ln.startswith('| MedDet within 1'))
     assert row.endswith('| 46.0 | 47.0 | 3 / 1 | +0.0 | 2.3 | cannot tell |')
+
+
+def test_readme_headline_reads_the_latest_teacher_and_seed_means(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    _student_sd_one_point(tmp_path)
+    teachers = [r for r in v2.ROWS
+                if r.section == 'protrusion' and r.role == 'teacher']
+    for row, mAP in zip(teachers, (0.40, 0.45, 0.41)):
+        _result(row, v2.TEACHER_SEED, mAP, tmp_path)
+    _result(ROWS[MEDDET], 0, 0.42, tmp_path)
+    lines = make_tables.readme_headline().splitlines()
+    assert f'| best teacher, {teachers[1].label[:-10]} | 1 | 45.0 | 75.0 |' \
+        in lines
+    assert '| GFL-MobileNetV2 (plain student) | 3 of 3 | 37.0 ± 1.0 | ' \
+        '67.0 ± 1.0 |' in lines
+    assert f'| {ROWS[MEDDET].label} | 1 of 3 | 42.0 | 72.0 |' in lines
+    assert '| LD | 0 of 2 | - | - |' in lines
