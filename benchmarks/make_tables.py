@@ -256,33 +256,85 @@ DISTILL_ROWS = (('no KD', 'student_mbv2'), ('LD', 'ld_mbv2'),
 KD_PNG = 'kd_ablation.png'
 
 
+def bar_plot(rows, path, title, refs=()):
+    """Bar chart of val mAP per row (mean, one dot per seed) with dashed
+    reference lines ``refs`` = ((label, value), ...); writes ``path``."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(max(9, 0.75 * len(rows)), 3.6))
+    xs = range(len(rows))
+    ax.bar(xs, [statistics.mean(v) for _, v in rows], color='#8fb3d9')
+    for x, (_, vals) in zip(xs, rows):
+        ax.plot([x] * len(vals), vals, 'k.', ms=6)
+    for (label, value), color in zip(refs, ('grey', '#c0504d')):
+        ax.axhline(value, color=color, lw=0.8, ls='--', label=label)
+    if refs:
+        ax.legend(fontsize=7, loc='lower right')
+    ax.set_xticks(list(xs), [label for label, _ in rows], fontsize=8)
+    ax.set_ylabel('val mAP (%)')
+    ax.set_title(title, fontsize=9)
+    ax.set_ylim(0, max([max(v) for _, v in rows] +
+                       [v for _, v in refs]) * 1.15)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def kd_plot(var='disc'):
-    """Bar chart of val mAP per distillation method / ablation (mean over
-    the seeds that ran, one dot per seed); returns the PNG name or None."""
+    """v1: val mAP per distillation method / ablation (mean over the seeds
+    that ran, one dot per seed); returns the PNG name or None."""
     rows = [(label, over_seeds(f'{prefix}-{var}', 'coco/bbox_mAP'))
             for label, prefix in DISTILL_ROWS]
     rows = [(label, [v * 100 for v in vals]) for label, vals in rows if vals]
     if not rows:
         return None
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(9, 3.6))
-    xs = range(len(rows))
-    ax.bar(xs, [statistics.mean(v) for _, v in rows], color='#8fb3d9')
-    for x, (_, vals) in zip(xs, rows):
-        ax.plot([x] * len(vals), vals, 'k.', ms=6)
-    base = statistics.mean(rows[0][1])
-    ax.axhline(base, color='grey', lw=0.8, ls='--')
-    ax.set_xticks(list(xs), [label for label, _ in rows], fontsize=8)
-    ax.set_ylabel('val mAP (%)')
-    ax.set_title(f'SPIDER {var}: same GFL-MobileNetV2 student, CPU protocol '
-                 '(dots: seeds; dashed: no KD)', fontsize=9)
-    ax.set_ylim(0, max(max(v) for _, v in rows) * 1.15)
-    fig.tight_layout()
-    fig.savefig(osp.join(RESULTS, KD_PNG), dpi=110)
-    plt.close(fig)
+    bar_plot(rows, osp.join(RESULTS, KD_PNG),
+             f'SPIDER {var}: same GFL-MobileNetV2 student, CPU protocol '
+             '(dots: seeds; dashed: no KD)',
+             refs=(('no KD', statistics.mean(rows[0][1])), ))
     return KD_PNG
+
+
+def v2_plot_label(row):
+    """A short x label: the method part of the row name."""
+    method = row.name.split('_')[0]
+    if row.role == 'student':
+        return 'no KD'
+    if method == 'gfl':
+        return 'nmODE2\nhead'
+    if method == 'meddet' and run_spider_v2.single_teacher(row):
+        return 'MedDet\n1 teacher'
+    if method == 'kd' and '_gfl-mbv2-nmode2_' in row.name:
+        return 'KD +\nnmODE2'
+    return {'meddet': 'MedDet', 'kd-lwff': 'KD +\nLWFF',
+            'meddet-sum': 'sum +\nAATM', 'meddet-concat': 'concat +\nAATM'
+            }.get(method, method.upper())
+
+
+def v2_plot(section='protrusion'):
+    """v2: val mAP of every student row of ``section`` that finished (one
+    dot per seed), the plain student and the best teacher dashed; returns
+    the PNG name or None."""
+    rows = []
+    for row in run_spider_v2.ROWS:
+        vals = run_spider_v2.metric_values(row, results_dir=RESULTS_V2)
+        if row.section != section or row.role == 'teacher' or not vals:
+            continue
+        rows.append((v2_plot_label(row), [100 * v for v in vals.values()]))
+    if not rows:
+        return None
+    cal = run_spider_v2.calibration(section, RESULTS_V2)
+    refs = []
+    if cal['student']:
+        refs.append(('plain student', statistics.mean(cal['student'])))
+    if cal['best_teacher']:
+        refs.append(('best teacher', cal['teachers'][cal['best_teacher']]))
+    png = f'rows_{section}.png'
+    bar_plot(rows, osp.join(RESULTS_V2, png),
+             f'SPIDER {section}, protocol v2: GFL-MobileNetV2 students '
+             '(dots: seeds)', refs)
+    return png
 
 
 def _num(value, digits=3):
@@ -621,6 +673,9 @@ def v2_rows_table(lines, section, title):
             lines.append(f'| {row.label} | `{row.name}` | ' +
                          ' | '.join(v2_row_cells(row)) + ' |')
     lines.append('')
+    png = v2_plot(section)
+    if png:
+        lines += [f'![v2 {section} rows]({png})', '']
 
 
 def paired_differences(row_a, row_b, key='coco/bbox_mAP'):
@@ -828,7 +883,8 @@ def _write(path, text):
 def _for_docs(text, folder):
     """``text`` with its image links made relative to docs/."""
     rel = osp.relpath(folder, osp.dirname(DOCS_RESULTS))
-    for png in ('noise_robustness.png', KD_PNG):
+    for png in ('noise_robustness.png', KD_PNG, 'rows_protrusion.png',
+                'rows_disc.png'):
         text = text.replace(f']({png})', f']({rel}/{png})')
     return text
 

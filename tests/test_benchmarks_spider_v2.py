@@ -773,3 +773,16 @@ def test_readme_headline_reads_the_latest_teacher_and_seed_means(
         '67.0 ± 1.0 |' in lines
     assert f'| {ROWS[MEDDET].label} | 1 of 3 | 42.0 | 72.0 |' in lines
     assert '| LD | 0 of 2 | - | - |' in lines
+
+
+def test_v2_plot_labels_are_unique_and_the_plot_is_written(tmp_path,
+                                                           monkeypatch):
+    rows = [r for r in v2.ROWS
+            if r.section == 'protrusion' and r.role != 'teacher']
+    labels = [make_tables.v2_plot_label(r) for r in rows]
+    assert len(set(labels)) == len(labels), labels
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    assert make_tables.v2_plot() is None  # nothing finished
+    _student_sd_one_point(tmp_path)
+    assert make_tables.v2_plot() == 'rows_protrusion.png'
+    assert (tmp_path / 'rows_protrusion.png').stat().st_size > 1000
