@@ -831,6 +831,10 @@ def list_rows(runs_dir: str, results_dir: str = None,
                         'coco/bbox_mAP') is not None:
                     value = 100 * result['metrics']['coco/bbox_mAP']
                     score = f'mAP {value:.1f}'
+                    again = result.get('retrains') or []
+                    if again and again[-1].get('coco/bbox_mAP') is not None:
+                        score += ('; trained again: '
+                                  f"{100 * again[-1]['coco/bbox_mAP']:.1f}")
                 lines.append(f'  {state:8s} s{seed}  {row.config[:-3]:78s} '
                              f'{score}'.rstrip())
         if section in CALIBRATED_SECTIONS:

@@ -786,3 +786,16 @@ def test_v2_plot_labels_are_unique_and_the_plot_is_written(tmp_path,
     _student_sd_one_point(tmp_path)
     assert make_tables.v2_plot() == 'rows_protrusion.png'
     assert (tmp_path / 'rows_protrusion.png').stat().st_size > 1000
+
+
+def test_list_shows_a_teachers_latest_training(tmp_path, capsys):
+    teacher = next(r for r in v2.ROWS if r.role == 'teacher')
+    _result(teacher, v2.TEACHER_SEED, 0.403, tmp_path)
+    path = tmp_path / f'{teacher.name}-s{v2.TEACHER_SEED}.json'
+    result = json.loads(path.read_text())
+    result['retrains'] = [{'coco/bbox_mAP': 0.438}]
+    path.write_text(json.dumps(result))
+    v2.main(['--list', '--results-dir', str(tmp_path), '--runs-dir',
+             str(tmp_path / 'runs')])
+    assert re.search(rf'{teacher.name} +mAP 40\.3; trained again: 43\.8',
+                     capsys.readouterr().out)
