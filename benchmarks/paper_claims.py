@@ -31,6 +31,7 @@ class Claim(NamedTuple):
 _M = 'gfl-r18-r34-r50'  # MedDet's three teachers
 MEDDET = f'meddet_fpn_{_M}_'
 CLAIMS = (
+    Claim('MedDet above the plain student', MEDDET, 'gfl_mbv2_fpn_1xb4'),
     Claim('MedDet above LD (Table I)', MEDDET, 'ld_head_'),
     Claim('MedDet above MGD (Table I)', MEDDET, 'mgd_fpn_'),
     Claim('MedDet above FGD (Table I)', MEDDET, 'fgd_fpn_'),
