@@ -19,6 +19,9 @@ instead (by default every finished seed of the plain student, MedDet and the
 baseline with the best mean val mAP of ``--section``): each run is rebuilt
 from its config file and the options its result JSON records, and the
 results go to ``benchmarks/results/spider_v2/noise_robustness.json`` (+ PNG).
+A run whose checkpoint this machine lost is skipped with the command that
+trains it again (``run_spider_v2.py --retrain``); the JSON records how many
+retrains each swept run had (``retrains``).
 
 ``--t-end 1 3`` evaluates the students with the nmODE2 head whose block is
 integrated to those end times (``t_end=3`` runs 9 RK4 steps instead of 3,
@@ -116,7 +119,28 @@ def v2_run_config(name, results_dir=None):
     cfg.merge_from_dict({k: DictAction._parse_iterable(v)
                          for k, v in result['cfg_options'].items()
                          if k != 'work_dir'})
-    return cfg, result['checkpoint']
+    return cfg, v2_checkpoint(name, cfg)
+
+
+def v2_checkpoint(name, cfg=None):
+    """The last checkpoint of v2 run ``<row>-s<seed>`` in this machine's
+    runs dir: its latest training (a retrain writes to the same place)."""
+    row_name, _, seed = name.rpartition('-s')
+    row = run_spider_v2.find_row(row_name)
+    wd = run_spider_v2.work_dir(run_spider_v2.DEFAULT_RUNS, row, int(seed))
+    return run_spider_v2.last_checkpoint(
+        cfg or run_spider_v2.load_config(row), wd)
+
+
+def v2_lost(runs, table, sigmas):
+    """Runs that still need a sigma but whose checkpoint this machine lost
+    (a new machine has the result JSONs, not the checkpoints)."""
+    lost = []
+    for name in runs:
+        todo = [s for s in sigmas if f'{s:g}' not in table.get(name, {})]
+        if todo and not osp.isfile(v2_checkpoint(name)):
+            lost.append(name)
+    return lost
 
 
 def v1_run_config(name):
@@ -225,6 +249,14 @@ def main(argv=None):
     if skipped:
         print(f'not trained yet (run benchmarks/run_spider'
               f"{'_v2' if v2 else ''}.py): {skipped}")
+    if v2:
+        lost = v2_lost(runs, table, args.sigmas)
+        runs = [r for r in runs if r not in lost]
+        for name in lost:
+            row, _, seed = name.rpartition('-s')
+            print(f'[lost] {name}: checkpoint {v2_checkpoint(name)} is not '
+                  'on this machine; train it again with python benchmarks/'
+                  f'run_spider_v2.py --retrain {row} --seed {seed}')
     for name in runs:  # the nmODE2 horizon of each run that has the block
         spec = {} if v2 else run_spider.EXPERIMENTS.get(name, {})
         if 'nmode_t_end' in spec:
@@ -244,6 +276,11 @@ def main(argv=None):
                           'loading; sigma relative to max intensity',
                           results=table, t_end=t_end)
             if v2:
+                # which training of each run was swept: the latest, after
+                # this many retrains (run_spider_v2.py --retrain)
+                record['retrains'] = {
+                    r: len((v2_result(r) or {}).get('retrains') or [])
+                    for r in table}
                 record.update(protocol='v2',
                               git_commit=run_spider_v2.git_state().get(
                                   'git_commit'))

@@ -669,25 +669,34 @@ def retrain_teacher(teacher: Row, runs_dir: str,
     config and seed. Its recorded result stays; the val mAP of the new
     checkpoint is appended to the JSON's ``retrains``, so every distillation
     run can be traced to the teacher it read."""
-    print(f'[retrain] teacher {teacher.name}: result recorded, '
+    return retrain(teacher, TEACHER_SEED, runs_dir, results_dir)
+
+
+def retrain(row: Row, seed: int, runs_dir: str,
+            results_dir: str = None) -> bool:
+    """Train again a finished run whose checkpoint this machine lost (a
+    teacher the students need, or a student a later benchmark evaluates,
+    such as the noise sweep); see ``retrain_teacher``."""
+    print(f'[retrain] {row.role} {row.name} seed {seed}: result recorded, '
           'checkpoint missing on this machine', flush=True)
-    if not train(teacher, TEACHER_SEED, runs_dir):
+    if not train(row, seed, runs_dir):
         return False
-    return record_retrain(teacher, runs_dir, results_dir)
+    return record_retrain(row, runs_dir, results_dir, seed)
 
 
 def record_retrain(teacher: Row, runs_dir: str,
-                   results_dir: str = None) -> bool:
-    """Test a retrained teacher's checkpoint on val and append the result
-    to ``retrains`` of its result JSON."""
-    tested = test(teacher, TEACHER_SEED, runs_dir, 'test_retrain')
+                   results_dir: str = None, seed: int = TEACHER_SEED
+                   ) -> bool:
+    """Test a retrained checkpoint on val and append the result to
+    ``retrains`` of its result JSON."""
+    tested = test(teacher, seed, runs_dir, 'test_retrain')
     if tested is None:
         return False
     metrics, _ = tested
-    path = result_path(teacher, TEACHER_SEED, results_dir)
+    path = result_path(teacher, seed, results_dir)
     with open(path) as f:
         result = json.load(f)
-    wd = work_dir(runs_dir, teacher, TEACHER_SEED)
+    wd = work_dir(runs_dir, teacher, seed)
     ckpt = last_checkpoint(load_config(teacher), wd)
     result.setdefault('retrains', []).append(dict(
         finished=time.strftime('%Y-%m-%d %H:%M:%S'), checkpoint=ckpt,
@@ -794,6 +803,19 @@ def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
 
 
 # ------------------------------------------------------------ the command
+def why_not_retrain(row: Row, seed: int, runs_dir: str,
+                    results_dir: str = None) -> Optional[str]:
+    """Why ``--retrain`` must refuse this run (None when it may go): it has
+    no result yet, or its checkpoint is still here."""
+    if load_result(row, seed, results_dir) is None:
+        return (f'{row.name} seed {seed} has no result yet; train it with '
+                f'--run {row.name} --seed {seed}')
+    ckpt = last_checkpoint(load_config(row), work_dir(runs_dir, row, seed))
+    if osp.isfile(ckpt):
+        return f'{row.name} seed {seed}: its checkpoint {ckpt} is here'
+    return None
+
+
 def status(row: Row, seed: int, runs_dir: str,
            results_dir: str = None) -> str:
     """done, retrain (done, its lost checkpoint being trained again),
@@ -883,6 +905,10 @@ def main(argv=None) -> int:
                         help='train and test one row (file name or path)')
     action.add_argument('--next', action='store_true',
                         help='run the next row that is not done')
+    action.add_argument('--retrain', metavar='ROW',
+                        help='train again a finished run (--seed) whose '
+                        'checkpoint this machine lost; its result stays, '
+                        'the new one is appended to its retrains')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--section', choices=SECTIONS, action='append',
                         help='rows of this section only')
@@ -892,15 +918,21 @@ def main(argv=None) -> int:
                         help='checkpoints and logs (outside the repository)')
     parser.add_argument('--results-dir', default=RESULTS_DIR)
     args = parser.parse_args(argv)
-    if not (args.run or args.next):
+    if not (args.run or args.next or args.retrain):
         print(list_rows(args.runs_dir, args.results_dir,
                         args.section or SECTIONS))
         return 0
-    if args.run:
+    if args.run or args.retrain:
         try:
-            candidates = [(find_row(args.run), args.seed)]
+            candidates = [(find_row(args.run or args.retrain), args.seed)]
         except KeyError as exc:
             parser.error(exc.args[0])
+    if args.retrain:
+        row = candidates[0][0]
+        why = why_not_retrain(row, args.seed, args.runs_dir,
+                              args.results_dir)
+        if why:
+            parser.error(why)
     else:
         try:
             candidates = open_runs(tuple(args.section or DEFAULT_SECTIONS),
@@ -919,6 +951,16 @@ def main(argv=None) -> int:
               'a time on 2 cores, or each at OMP_NUM_THREADS=1):\n  ' +
               '\n  '.join(others))
         return 2
+    if args.retrain:
+        claims = Claims()
+        if not claims.take(work_dir(args.runs_dir, row, args.seed)):
+            print(f'[wait] another runner holds {row.name} s{args.seed}')
+            return 3
+        try:
+            return 0 if retrain(row, args.seed, args.runs_dir,
+                                args.results_dir) else 1
+        finally:
+            claims.release()
     if not args.run:
         # teachers this machine lost come first: other runs wait on them
         for teacher in lost_needed(candidates, args.runs_dir,

@@ -626,7 +626,7 @@ def test_two_runners_share_the_queue_by_claims(tmp_path, monkeypatch):
 
 
 def test_noise_sweep_v2_takes_student_meddet_and_the_best_baseline(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, capsys):
     """--protocol v2 sweeps every finished seed of the plain student, MedDet
     and the baseline of best mean val mAP, rebuilt from the config and the
     options each result JSON records; results go to the v2 folder."""
@@ -642,28 +642,39 @@ def test_noise_sweep_v2_takes_student_meddet_and_the_best_baseline(
         _result(ROWS[name], seed, mAP, results)
     assert nr.v2_default_runs() == [f'{STUDENT}-s0', f'{STUDENT}-s1',
                                     f'{MEDDET}-s0', f'{mgd}-s0']
+    # this machine has the checkpoints of all but the student's seed 1
+    runs = tmp_path / 'runs'
+    monkeypatch.setattr(v2, 'DEFAULT_RUNS', str(runs))
+    for name in nr.v2_default_runs():
+        if name != f'{STUDENT}-s1':
+            ckpt = nr.v2_checkpoint(name)
+            os.makedirs(osp.dirname(ckpt))
+            open(ckpt, 'w').close()
     calls = []
     monkeypatch.setattr(nr, 'evaluate', lambda name, sigma, protocol: calls
                         .append((name, sigma, protocol)) or dict(
                             mAP=0.4 - sigma, mAP50=0.7 - sigma))
     assert nr.main(['--protocol', 'v2', '--sigmas', '0', '0.1']) == 0
-    assert len(calls) == 8 and {c[2] for c in calls} == {'v2'}
+    assert len(calls) == 6 and {c[2] for c in calls} == {'v2'}
+    assert f'--retrain {STUDENT} --seed 1' in capsys.readouterr().out
     out = json.loads((tmp_path / 'noise.json').read_text())
     assert out['protocol'] == 'v2' and sorted(out['results']) == sorted(
-        nr.v2_default_runs())
+        set(nr.v2_default_runs()) - {f'{STUDENT}-s1'})
     assert out['results'][f'{mgd}-s0']['0.1']['mAP'] == pytest.approx(0.3)
+    assert set(out['retrains'].values()) == {0}
     assert (tmp_path / 'noise.png').stat().st_size > 0
     with pytest.raises(SystemExit, match='no v2 row'):
         nr.main(['--protocol', 'v2', '--runs', 'nothing_like_it-s0'])
 
-    # a run is rebuilt from its config file and the runner's options
-    runs = str(tmp_path / 'runs')
-    opts = v2.cfg_options(ROWS[MEDDET], 2, runs)
+    # a run is rebuilt from its config file and the runner's options; its
+    # checkpoint is the last one in this machine's runs dir
+    opts = v2.cfg_options(ROWS[MEDDET], 2, str(runs))
     (results / f'{MEDDET}-s2.json').write_text(json.dumps(dict(
         protocol='v2', config=ROWS[MEDDET].rel_path, cfg_options=opts,
         checkpoint='/x/epoch_8.pth', metrics={'coco/bbox_mAP': 0.4})))
     cfg, ckpt = nr.v2_run_config(f'{MEDDET}-s2')
-    assert ckpt == '/x/epoch_8.pth' and cfg.randomness.seed == 2
+    assert ckpt == osp.join(opts['work_dir'], 'epoch_8.pth')
+    assert cfg.randomness.seed == 2
     ckpts = {name: t['ckpt'] for name, t in cfg.model.teachers.items()}
     assert sorted(ckpts.values()) == sorted(
         v for k, v in opts.items() if k.endswith('.ckpt'))
@@ -799,3 +810,42 @@ def test_list_shows_a_teachers_latest_training(tmp_path, capsys):
              str(tmp_path / 'runs')])
     assert re.search(rf'{teacher.name} +mAP 40\.3; trained again: 43\.8',
                      capsys.readouterr().out)
+
+
+def test_retrain_refuses_a_run_without_result_or_with_its_checkpoint(
+        tmp_path):
+    results, runs = tmp_path / 'results', tmp_path / 'runs'
+    row = ROWS[STUDENT]
+    assert 'has no result yet' in v2.why_not_retrain(row, 0, str(runs),
+                                                     str(results))
+    _result(row, 0, 0.37, results)
+    assert v2.why_not_retrain(row, 0, str(runs), str(results)) is None
+    ckpt = v2.last_checkpoint(v2.load_config(row),
+                              v2.work_dir(str(runs), row, 0))
+    os.makedirs(osp.dirname(ckpt))
+    open(ckpt, 'w').close()
+    assert 'is here' in v2.why_not_retrain(row, 0, str(runs), str(results))
+    with pytest.raises(SystemExit):
+        v2.main(['--retrain', STUDENT, '--seed', '0', '--runs-dir',
+                 str(runs), '--results-dir', str(results)])
+
+
+def test_retrain_of_a_student_appends_to_its_retrains(tmp_path,
+                                                      monkeypatch):
+    """--retrain trains the run again with its config and seed and records
+    the new val metrics under ``retrains``; the first result stays."""
+    results, runs = tmp_path / 'results', tmp_path / 'runs'
+    row = ROWS[STUDENT]
+    _result(row, 1, 0.37, results)
+    trained = []
+    monkeypatch.setattr(v2, 'other_trainings', lambda **kw: [])
+    monkeypatch.setattr(v2, 'train', lambda r, s, d: trained.append(
+        (r.name, s)) or True)
+    monkeypatch.setattr(v2, 'test', lambda r, s, d, folder: (
+        {'coco/bbox_mAP': 0.35, 'coco/bbox_mAP_50': 0.7}, 1.0))
+    assert v2.main(['--retrain', STUDENT, '--seed', '1', '--runs-dir',
+                    str(runs), '--results-dir', str(results)]) == 0
+    assert trained == [(STUDENT, 1)]
+    result = json.loads((results / f'{STUDENT}-s1.json').read_text())
+    assert result['metrics']['coco/bbox_mAP'] == 0.37
+    assert [r['coco/bbox_mAP'] for r in result['retrains']] == [0.35]
