@@ -400,6 +400,11 @@ def noise_table(lines, noise=None,
         label = name
         if name in t_end:  # nmODE2 head integrated to this end time
             label += f" (nmODE2 t_end {t_end[name]:g})"
+        if noise.get('protocol') == 'v2':  # '<row>-s<seed>': its label
+            row, _, seed = name.rpartition('-s')
+            label = f'{run_spider_v2.find_row(row).label}, seed {seed}'
+            if (noise.get('retrains') or {}).get(name):
+                label += ' (trained again)'
         lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
     lines += ['', '![noise robustness](noise_robustness.png)', '']
 

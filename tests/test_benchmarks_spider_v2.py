@@ -849,3 +849,14 @@ def test_retrain_of_a_student_appends_to_its_retrains(tmp_path,
     result = json.loads((results / f'{STUDENT}-s1.json').read_text())
     assert result['metrics']['coco/bbox_mAP'] == 0.37
     assert [r['coco/bbox_mAP'] for r in result['retrains']] == [0.35]
+
+
+def test_v2_noise_table_names_rows_by_label_and_marks_retrains():
+    noise = dict(protocol='v2', retrains={f'{STUDENT}-s0': 1}, results={
+        f'{STUDENT}-s0': {'0': {'mAP': 0.36, 'mAP50': 0.7}},
+        f'{MEDDET}-s2': {'0': {'mAP': 0.39, 'mAP50': 0.73}}})
+    lines = []
+    make_tables.noise_table(lines, noise, 'v2 noise')
+    assert f'| {ROWS[STUDENT].label}, seed 0 (trained again) | 36.0 (70.0) |' \
+        in lines
+    assert f'| {ROWS[MEDDET].label}, seed 2 | 39.0 (73.0) |' in lines
