@@ -308,8 +308,8 @@ def v2_plot_label(row):
     if method == 'kd' and '_gfl-mbv2-nmode2_' in row.name:
         return 'KD +\nnmODE2'
     return {'meddet': 'MedDet', 'kd-lwff': 'KD +\nLWFF',
-            'meddet-sum': 'sum +\nAATM', 'meddet-concat': 'concat +\nAATM'
-            }.get(method, method.upper())
+            'meddet-sum': 'sum +\nAATM', 'meddet-concat': 'concat +\nAATM',
+            'fgd-noinherit': 'FGD, no\ninherit'}.get(method, method.upper())
 
 
 def v2_plot(section='protrusion'):

@@ -126,6 +126,8 @@ ROWS = (
         'student + nmODE2 head, no KD (Table IV "head")'),
     Row(f'kd_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion', 'extra',
         'KD + nmODE2 head (Table III row 2)'),
+    Row(f'fgd-noinherit_fpn_{_B}_gfl-mbv2{_P}', (0, ), 'protrusion', 'extra',
+        "FGD, student's neck and head from scratch"),
     # ---- calibration variants (protrusion; docs/results.md) ----
     Row(f'calibration/gfl_mbv2_fpn{_T}', (0, 1, 2), 'calibration',
         'variant', 'plain student, 12 epochs'),

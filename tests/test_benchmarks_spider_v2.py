@@ -860,3 +860,20 @@ def test_v2_noise_table_names_rows_by_label_and_marks_retrains():
     assert f'| {ROWS[STUDENT].label}, seed 0 (trained again) | 36.0 (70.0) |' \
         in lines
     assert f'| {ROWS[MEDDET].label}, seed 2 | 39.0 (73.0) |' in lines
+
+
+def test_fgd_without_inheriting_starts_like_the_plain_student():
+    """The FGD control row differs from FGD only in the student's neck and
+    head init, which are the plain student's (mmdet's defaults)."""
+    from mmdet.registry import MODELS
+    fgd = _cfg(f'fgd_fpn_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion')
+    control = _cfg(
+        f'fgd-noinherit_fpn_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion')
+    plain = _cfg(STUDENT)
+    for part in ('neck', 'bbox_head'):
+        assert fgd.model.architecture[part].init_cfg.type == 'Pretrained'
+        built = MODELS.build(control.model.architecture[part]).init_cfg
+        assert built == MODELS.build(plain.model[part]).init_cfg
+        fgd.model.architecture[part].pop('init_cfg')
+        control.model.architecture[part].pop('init_cfg')
+    assert fgd.model.to_dict() == control.model.to_dict()
