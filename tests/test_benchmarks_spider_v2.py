@@ -108,7 +108,7 @@ def test_single_teacher_rows_share_the_teacher_their_names_give():
     single = {n: v2.single_teacher(r) for n, r in ROWS.items()
               if v2.single_teacher(r)}
     assert sorted(n.split('_')[0] for n in single) == [
-        'fgd', 'ld', 'meddet', 'mgd', 'mskd']
+        'fgd', 'fgd-noinherit', 'ld', 'meddet', 'mgd', 'mskd']
     assert set(single.values()) == {BEST}
     for name in single:
         refs = v2.teacher_refs(_cfg(name))
