@@ -64,7 +64,9 @@ class Row(NamedTuple):
 
     ``role``: teacher, student (the plain student), meddet (the full
     method), baseline (another KD method), ablation (MedDet with a part
-    changed), extra (beyond the issue's list), variant (calibration).
+    changed), extra (beyond the issue's list), control (beyond the list,
+    isolates a confound of another row; runs with the seed-0 rows),
+    variant (calibration).
     """
     config: str  # path relative to configs/spider/
     seeds: Tuple[int, ...]
@@ -126,7 +128,8 @@ ROWS = (
         'student + nmODE2 head, no KD (Table IV "head")'),
     Row(f'kd_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion', 'extra',
         'KD + nmODE2 head (Table III row 2)'),
-    Row(f'fgd-noinherit_fpn_{_B}_gfl-mbv2{_P}', (0, ), 'protrusion', 'extra',
+    Row(f'fgd-noinherit_fpn_{_B}_gfl-mbv2{_P}', (0, ), 'protrusion',
+        'control',
         "FGD, student's neck and head from scratch"),
     # ---- calibration variants (protrusion; docs/results.md) ----
     Row(f'calibration/gfl_mbv2_fpn{_T}', (0, 1, 2), 'calibration',
@@ -153,7 +156,7 @@ SECTIONS = ('protrusion', 'calibration', 'disc')
 # sections --next walks through when none is given
 DEFAULT_SECTIONS = ('protrusion', 'disc')
 _PHASE = dict(teacher=0, student=1, meddet=2, baseline=2, ablation=2,
-              variant=2, extra=3)
+              control=2, variant=2, extra=3)
 
 
 def find_row(key: str) -> Row:
