@@ -875,5 +875,5 @@ def test_fgd_without_inheriting_starts_like_the_plain_student():
         built = MODELS.build(control.model.architecture[part]).init_cfg
         assert built == MODELS.build(plain.model[part]).init_cfg
         fgd.model.architecture[part].pop('init_cfg')
-        control.model.architecture[part].pop('init_cfg')
+        control.model.architecture[part].pop('init_cfg', None)
     assert fgd.model.to_dict() == control.model.to_dict()

@@ -34,7 +34,7 @@ DETECTOR_NAME = re.compile(
     rf'(?:_(?P<variant>{_FIELD}))?_{_SCHEDULE}_{_DATA}$')
 DISTILL_ALGOS = ('meddet', 'meddet-sum', 'meddet-concat', 'meddet-mskd',
                  'meddet-privileged', 'kd', 'kd-lwff', 'mgd', 'fgd', 'ld',
-                 'mskd', 'afa')
+                 'mskd', 'afa', 'fgd-noinherit')
 
 
 def _rel(path):
