@@ -645,11 +645,13 @@ def v2_row_cells(row):
         cell = _mean_sd(vals)
         if len(vals) > 1:
             cell += ' (' + ', '.join(f'{100 * v:.1f}' for v in vals) + ')'
-        # a teacher trained again: its latest checkpoint is what students read
-        again = [r['retrains'][-1].get(key) for r in results.values()
-                 if r.get('retrains')]
-        if again and again[-1] is not None:
-            cell += f'; trained again: {_pts(again[-1])}'
+        # a run trained again on a new machine (a teacher: the checkpoint
+        # the students read; a student: the one the noise sweep reads)
+        for seed, r in results.items():
+            again = (r.get('retrains') or [{}])[-1].get(key)
+            if again is not None:
+                which = f's{seed} ' if len(results) > 1 else ''
+                cell += f'; {which}trained again: {_pts(again)}'
         cells.append(cell)
     done = list(results.values())
     cells += [_mean_of(done, 's_per_iter', lambda v: f'{v:.2f}'),

@@ -425,6 +425,14 @@ def test_make_tables_v2_teacher_cell_shows_its_latest_training(
     path.write_text(json.dumps(result))
     cells = make_tables.v2_row_cells(teacher)
     assert cells[:3] == ['1 / 1', '40.3; trained again: 43.8', '70.3']
+    # a row of several seeds names the seed that was trained again
+    _student_sd_one_point(tmp_path)
+    path = tmp_path / f'{STUDENT}-s1.json'
+    result = json.loads(path.read_text())
+    result['retrains'] = [{'coco/bbox_mAP': 0.395}]
+    path.write_text(json.dumps(result))
+    assert make_tables.v2_row_cells(ROWS[STUDENT])[1] == (
+        '37.0 ± 1.0 (36.0, 37.0, 38.0); s1 trained again: 39.5')
 
 
 def test_make_tables_v2_clinical_means_over_seeds(tmp_path, monkeypatch):
