@@ -885,3 +885,15 @@ def test_fgd_without_inheriting_starts_like_the_plain_student():
         fgd.model.architecture[part].pop('init_cfg')
         control.model.architecture[part].pop('init_cfg', None)
     assert fgd.model.to_dict() == control.model.to_dict()
+
+
+def test_paper_claims_noise_counts_the_students_retrains(tmp_path):
+    _student_sd_one_point(tmp_path)
+    assert paper_claims.run_noise_sd(results_dir=str(tmp_path)) == \
+        pytest.approx(1.0)
+    path = tmp_path / f'{STUDENT}-s0.json'
+    result = json.loads(path.read_text())
+    result['retrains'] = [{'coco/bbox_mAP': 0.40}]  # 36 -> 40 on a rerun
+    path.write_text(json.dumps(result))
+    assert paper_claims.run_noise_sd(results_dir=str(tmp_path)) == \
+        pytest.approx(statistics.stdev([36.0, 37.0, 38.0, 40.0]))
