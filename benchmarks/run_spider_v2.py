@@ -932,12 +932,12 @@ def main(argv=None) -> int:
             candidates = [(find_row(args.run or args.retrain), args.seed)]
         except KeyError as exc:
             parser.error(exc.args[0])
-    if args.retrain:
-        row = candidates[0][0]
-        why = why_not_retrain(row, args.seed, args.runs_dir,
-                              args.results_dir)
-        if why:
-            parser.error(why)
+        if args.retrain:
+            row = candidates[0][0]
+            why = why_not_retrain(row, args.seed, args.runs_dir,
+                                  args.results_dir)
+            if why:
+                parser.error(why)
     else:
         try:
             candidates = open_runs(tuple(args.section or DEFAULT_SECTIONS),

@@ -897,3 +897,15 @@ def test_paper_claims_noise_counts_the_students_retrains(tmp_path):
     path.write_text(json.dumps(result))
     assert paper_claims.run_noise_sd(results_dir=str(tmp_path)) == \
         pytest.approx(statistics.stdev([36.0, 37.0, 38.0, 40.0]))
+
+
+def test_run_trains_the_row_and_seed_it_names(tmp_path, monkeypatch):
+    """--run ROW --seed N runs that run, not the first open one of --next."""
+    started = []
+    monkeypatch.setattr(v2, 'other_trainings', lambda **kw: [])
+    monkeypatch.setattr(v2, 'run', lambda row, seed, runs_dir, results_dir:
+                        started.append((row.name, seed)) or True)
+    assert v2.main(['--run', LD, '--seed', '1', '--runs-dir',
+                    str(tmp_path / 'runs'), '--results-dir',
+                    str(tmp_path / 'results')]) == 0
+    assert started == [(LD, 1)]
