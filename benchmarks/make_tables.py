@@ -401,8 +401,8 @@ def noise_table(lines, noise=None,
         if name in t_end:  # nmODE2 head integrated to this end time
             label += f" (nmODE2 t_end {t_end[name]:g})"
         if noise.get('protocol') == 'v2':  # '<row>-s<seed>': its label
-            row, _, seed = name.rpartition('-s')
-            label = f'{run_spider_v2.find_row(row).label}, seed {seed}'
+            row, seed = run_spider_v2.parse_run(name)
+            label = f'{row.label}, seed {seed}'
             if (noise.get('retrains') or {}).get(name):
                 label += ' (trained again)'
         lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
@@ -826,15 +826,6 @@ def v2_calibration(lines, section='protrusion'):
               f"student ({'holds' if gap_ok else 'does not hold'}).", '']
 
 
-def _latest(teacher, key):
-    """A teacher's metric from its latest training (the checkpoint the
-    students read)."""
-    result = run_spider_v2.load_result(teacher, run_spider_v2.TEACHER_SEED,
-                                       RESULTS_V2) or dict(metrics={})
-    retrains = result.get('retrains') or []
-    return (retrains[-1] if retrains else result['metrics']).get(key)
-
-
 def readme_headline(section='protrusion'):
     """The README's short results table: the best teacher, the plain
     student, MedDet and the KD baselines, mean ± sd over finished seeds."""
@@ -846,8 +837,9 @@ def readme_headline(section='protrusion'):
     teacher = next((r for r in rows if r.name == best), None)
     if teacher is not None:
         name = teacher.label.replace(' (teacher)', '')
+        latest = run_spider_v2.latest_metrics(teacher, RESULTS_V2)
         lines.append(f'| best teacher, {name} | 1 | ' +
-                     ' | '.join(_pts(_latest(teacher, key)) for key in (
+                     ' | '.join(_pts(latest.get(key)) for key in (
                          'coco/bbox_mAP', 'coco/bbox_mAP_50')) + ' |')
     for row in rows:
         if row.role not in ('student', 'meddet', 'baseline'):

@@ -92,15 +92,15 @@ def v2_default_runs(section='protrusion', results_dir=None):
 def v2_result(name, results_dir=None):
     """The result JSON of the v2 run ``<row>-s<seed>`` (None while it has
     not finished); SystemExit naming ``name`` when no row has that name."""
-    row_name, _, seed = name.rpartition('-s')
     try:
-        row = run_spider_v2.find_row(row_name)
+        row, seed = run_spider_v2.parse_run(name)
     except KeyError:
+        row_name = name.rpartition('-s')[0]
         raise SystemExit(f'--runs {name}: no v2 row {row_name!r} '
                          '(python benchmarks/run_spider_v2.py --list)')
-    if not seed.isdigit():
+    if seed is None:
         return None
-    return run_spider_v2.load_result(row, int(seed), results_dir)
+    return run_spider_v2.load_result(row, seed, results_dir)
 
 
 def v2_run_config(name, results_dir=None):
@@ -125,9 +125,8 @@ def v2_run_config(name, results_dir=None):
 def v2_checkpoint(name, cfg=None):
     """The last checkpoint of v2 run ``<row>-s<seed>`` in this machine's
     runs dir: its latest training (a retrain writes to the same place)."""
-    row_name, _, seed = name.rpartition('-s')
-    row = run_spider_v2.find_row(row_name)
-    wd = run_spider_v2.work_dir(run_spider_v2.DEFAULT_RUNS, row, int(seed))
+    row, seed = run_spider_v2.parse_run(name)
+    wd = run_spider_v2.work_dir(run_spider_v2.DEFAULT_RUNS, row, seed)
     return run_spider_v2.last_checkpoint(
         cfg or run_spider_v2.load_config(row), wd)
 
@@ -253,10 +252,10 @@ def main(argv=None):
         lost = v2_lost(runs, table, args.sigmas)
         runs = [r for r in runs if r not in lost]
         for name in lost:
-            row, _, seed = name.rpartition('-s')
+            row, seed = run_spider_v2.parse_run(name)
             print(f'[lost] {name}: checkpoint {v2_checkpoint(name)} is not '
                   'on this machine; train it again with python benchmarks/'
-                  f'run_spider_v2.py --retrain {row} --seed {seed}')
+                  f'run_spider_v2.py --retrain {row.name} --seed {seed}')
     for name in runs:  # the nmODE2 horizon of each run that has the block
         spec = {} if v2 else run_spider.EXPERIMENTS.get(name, {})
         if 'nmode_t_end' in spec:

@@ -170,6 +170,14 @@ def find_row(key: str) -> Row:
                    'python benchmarks/run_spider_v2.py --list')
 
 
+def parse_run(name: str) -> Tuple[Row, Optional[int]]:
+    """(row, seed) of a run named ``<row>-s<seed>`` (the result JSON's
+    name without ``.json``); seed None when the tail is not a number.
+    KeyError when no row has that name."""
+    row_name, _, seed = name.rpartition('-s')
+    return find_row(row_name), int(seed) if seed.isdigit() else None
+
+
 def result_path(row: Row, seed: int, results_dir: str = None) -> str:
     return osp.join(results_dir or RESULTS_DIR, f'{row.name}-s{seed}.json')
 
@@ -206,13 +214,22 @@ def latest_training(teacher: Row, results_dir: str = None) -> dict:
     ``val_mAP``, ``trained`` (finish time) and ``retrain`` (how many times
     a new machine trained it again; the last of its ``retrains`` is the
     latest). Values None before its first run."""
+    result = load_result(teacher, TEACHER_SEED, results_dir) or {}
+    latest = latest_metrics(teacher, results_dir)
+    return dict(val_mAP=latest.get('coco/bbox_mAP'),
+                trained=latest.get('finished'),
+                retrain=len(result.get('retrains') or []))
+
+
+def latest_metrics(teacher: Row, results_dir: str = None) -> dict:
+    """The val metrics (and ``finished``) of a teacher row's latest
+    training: the last of its ``retrains``, else its result; empty before
+    its first run."""
     result = load_result(teacher, TEACHER_SEED, results_dir) or dict(
         metrics={})
     retrains = result.get('retrains') or []
-    latest = retrains[-1] if retrains else dict(
+    return retrains[-1] if retrains else dict(
         result['metrics'], finished=result.get('finished'))
-    return dict(val_mAP=latest.get('coco/bbox_mAP'),
-                trained=latest.get('finished'), retrain=len(retrains))
 
 
 def calibration(section: str, results_dir: str = None) -> dict:
@@ -526,6 +543,18 @@ def lost_needed(runs: List[Tuple[Row, int]], runs_dir: str,
     return needed
 
 
+def run_claimed(wd: str, job) -> Optional[bool]:
+    """``job()`` run while holding the claim on work dir ``wd``; None,
+    and nothing run, when another runner holds it."""
+    claims = Claims()
+    if not claims.take(wd):
+        return None
+    try:
+        return job()
+    finally:
+        claims.release()
+
+
 def claim_run(row: Row, seed: int, runs_dir: str,
               results_dir: str = None) -> Optional[Claims]:
     """Claim ``row``/``seed`` and every lost teacher it would retrain;
@@ -689,20 +718,20 @@ def retrain(row: Row, seed: int, runs_dir: str,
     return record_retrain(row, runs_dir, results_dir, seed)
 
 
-def record_retrain(teacher: Row, runs_dir: str,
+def record_retrain(row: Row, runs_dir: str,
                    results_dir: str = None, seed: int = TEACHER_SEED
                    ) -> bool:
     """Test a retrained checkpoint on val and append the result to
     ``retrains`` of its result JSON."""
-    tested = test(teacher, seed, runs_dir, 'test_retrain')
+    tested = test(row, seed, runs_dir, 'test_retrain')
     if tested is None:
         return False
     metrics, _ = tested
-    path = result_path(teacher, seed, results_dir)
+    path = result_path(row, seed, results_dir)
     with open(path) as f:
         result = json.load(f)
-    wd = work_dir(runs_dir, teacher, seed)
-    ckpt = last_checkpoint(load_config(teacher), wd)
+    wd = work_dir(runs_dir, row, seed)
+    ckpt = last_checkpoint(load_config(row), wd)
     result.setdefault('retrains', []).append(dict(
         finished=time.strftime('%Y-%m-%d %H:%M:%S'), checkpoint=ckpt,
         git_commit=git_state()['git_commit'],
@@ -712,7 +741,7 @@ def record_retrain(teacher: Row, runs_dir: str,
                                         'coco/bbox_mAP_75')}))
     with open(path, 'w') as f:
         json.dump(result, f, indent=2)
-    print(f"[retrain] {teacher.name}: val mAP "
+    print(f"[retrain] {row.name}: val mAP "
           f"{metrics.get('coco/bbox_mAP')} (recorded "
           f"{result['metrics'].get('coco/bbox_mAP')})", flush=True)
     return True
@@ -957,28 +986,23 @@ def main(argv=None) -> int:
               '\n  '.join(others))
         return 2
     if args.retrain:
-        claims = Claims()
-        if not claims.take(work_dir(args.runs_dir, row, args.seed)):
+        done = run_claimed(work_dir(args.runs_dir, row, args.seed),
+                           lambda: retrain(row, args.seed, args.runs_dir,
+                                           args.results_dir))
+        if done is None:
             print(f'[wait] another runner holds {row.name} s{args.seed}')
             return 3
-        try:
-            return 0 if retrain(row, args.seed, args.runs_dir,
-                                args.results_dir) else 1
-        finally:
-            claims.release()
+        return 0 if done else 1
     if not args.run:
         # teachers this machine lost come first: other runs wait on them
         for teacher in lost_needed(candidates, args.runs_dir,
                                    args.results_dir):
-            claims = Claims()
-            if not claims.take(work_dir(args.runs_dir, teacher,
-                                        TEACHER_SEED)):
-                continue
-            try:
-                return 0 if retrain_teacher(teacher, args.runs_dir,
-                                            args.results_dir) else 1
-            finally:
-                claims.release()
+            done = run_claimed(
+                work_dir(args.runs_dir, teacher, TEACHER_SEED),
+                lambda: retrain_teacher(teacher, args.runs_dir,
+                                        args.results_dir))
+            if done is not None:
+                return 0 if done else 1
     for row, seed in candidates:
         claims = claim_run(row, seed, args.runs_dir, args.results_dir)
         if claims is None:
