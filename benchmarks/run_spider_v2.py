@@ -872,15 +872,22 @@ def list_rows(runs_dir: str, results_dir: str = None,
              f'in {osp.relpath(results_dir or RESULTS_DIR, REPO_ROOT)}/, '
              f'runs in {runs_dir}', '']
     done = total = 0
+    # the calibration variants are spares: needed only while the criteria
+    # of the calibrated sections do not hold with the chosen schedule
+    spare = all(gate(s, results_dir) is None for s in CALIBRATED_SECTIONS)
     for section in sections:
         lines.append(f'[{section}]')
+        section_done = section_total = 0
         for row in ROWS:
             if row.section != section:
                 continue
             for seed in row.seeds:
                 state = status(row, seed, runs_dir, results_dir)
-                total += 1
-                done += state in ('done', 'retrain')
+                if state == 'todo' and row.role == 'variant' and spare:
+                    state = 'spare'
+                else:
+                    section_total += 1
+                    section_done += state in ('done', 'retrain')
                 result = load_result(row, seed, results_dir)
                 score = ''
                 if result is not None and result['metrics'].get(
@@ -897,7 +904,15 @@ def list_rows(runs_dir: str, results_dir: str = None,
             why = gate(section, results_dir)
             lines.append('  calibration: ' + (
                 'criteria met' if why is None else why))
+        summary = f'  {section_done} of {section_total} runs done'
+        if section == 'calibration' and spare and not section_total:
+            summary = '  not needed: the calibration criteria hold'
+        elif section == 'disc':
+            summary += ' (optional: issue 16 asks for them if time is left)'
+        lines.append(summary)
         lines.append('')
+        done += section_done
+        total += section_total
     lines.append(f'{done} of {total} runs done')
     return '\n'.join(lines)
 

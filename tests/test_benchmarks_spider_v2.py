@@ -232,6 +232,26 @@ def test_status_partial_and_done(tmp_path, capsys):
     assert v2.status(row, 1, str(runs), str(results)) == 'epoch 3'
 
 
+def test_list_counts_calibration_variants_only_while_needed(tmp_path,
+                                                            capsys):
+    results, runs = tmp_path / 'results', str(tmp_path / 'runs')
+    variants = sum(len(r.seeds) for r in v2.ROWS if r.role == 'variant')
+    needed = sum(len(r.seeds) for r in v2.ROWS) - variants
+    teachers, _, _ = _calibrated(results)
+    done = len(teachers) + 3
+    v2.main(['--list', '--results-dir', str(results), '--runs-dir', runs])
+    out = capsys.readouterr().out
+    assert f'{done} of {needed} runs done' in out
+    assert 'not needed: the calibration criteria hold' in out
+    assert re.search(r'spare +s0  calibration/gfl_r101', out)
+    # a student spread over 2 points: the variants are needed again
+    _result(ROWS[STUDENT], 2, 0.30, results)
+    v2.main(['--list', '--results-dir', str(results), '--runs-dir', runs])
+    out = capsys.readouterr().out
+    assert f'{done} of {needed + variants} runs done' in out
+    assert re.search(r'todo +s0  calibration/gfl_r101', out)
+
+
 def test_a_v1_result_in_the_v2_folder_is_an_error(tmp_path):
     row = ROWS[STUDENT]
     (tmp_path / f'{row.name}-s0.json').write_text(json.dumps(dict(
