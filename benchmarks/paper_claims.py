@@ -46,6 +46,8 @@ CLAIMS = (
     Claim('LWFF adds (Table III, row 3 vs 2)', 'kd-lwff_',
           f'kd_fpn_{_M}_gfl-mbv2-nmode2_'),
     Claim('AATM adds (Table III, row 4 vs 3)', MEDDET, 'kd-lwff_'),
+    Claim('nmODE2 + LWFF + AATM together add (Table III, row 4 vs 1)',
+          MEDDET, f'kd_fpn_{_M}_gfl-mbv2_'),
     Claim('LWFF above sum fusion (Table V)', MEDDET, 'meddet-sum_'),
     Claim('LWFF above concat fusion (Table V)', MEDDET, 'meddet-concat_'),
     Claim('MedDet within 1 mAP of the best teacher (Table II)', MEDDET,
