@@ -215,7 +215,7 @@ def latest_training(teacher: Row, results_dir: str = None) -> dict:
     a new machine trained it again; the last of its ``retrains`` is the
     latest). Values None before its first run."""
     result = load_result(teacher, TEACHER_SEED, results_dir) or {}
-    latest = latest_metrics(teacher, results_dir)
+    latest = _latest_of(result)
     return dict(val_mAP=latest.get('coco/bbox_mAP'),
                 trained=latest.get('finished'),
                 retrain=len(result.get('retrains') or []))
@@ -225,11 +225,13 @@ def latest_metrics(teacher: Row, results_dir: str = None) -> dict:
     """The val metrics (and ``finished``) of a teacher row's latest
     training: the last of its ``retrains``, else its result; empty before
     its first run."""
-    result = load_result(teacher, TEACHER_SEED, results_dir) or dict(
-        metrics={})
+    return _latest_of(load_result(teacher, TEACHER_SEED, results_dir) or {})
+
+
+def _latest_of(result: dict) -> dict:
     retrains = result.get('retrains') or []
     return retrains[-1] if retrains else dict(
-        result['metrics'], finished=result.get('finished'))
+        result.get('metrics') or {}, finished=result.get('finished'))
 
 
 def calibration(section: str, results_dir: str = None) -> dict:
@@ -874,7 +876,8 @@ def list_rows(runs_dir: str, results_dir: str = None,
     done = total = 0
     # the calibration variants are spares: needed only while the criteria
     # of the calibrated sections do not hold with the chosen schedule
-    spare = all(gate(s, results_dir) is None for s in CALIBRATED_SECTIONS)
+    why_wait = {s: gate(s, results_dir) for s in CALIBRATED_SECTIONS}
+    spare = all(why is None for why in why_wait.values())
     for section in sections:
         lines.append(f'[{section}]')
         section_done = section_total = 0
@@ -901,7 +904,7 @@ def list_rows(runs_dir: str, results_dir: str = None,
                 lines.append(f'  {state:8s} s{seed}  {row.config[:-3]:78s} '
                              f'{score}'.rstrip())
         if section in CALIBRATED_SECTIONS:
-            why = gate(section, results_dir)
+            why = why_wait[section]
             lines.append('  calibration: ' + (
                 'criteria met' if why is None else why))
         summary = f'  {section_done} of {section_total} runs done'
