@@ -116,6 +116,9 @@ ROWS = (
         'ablation', 'MedDet, best teacher only'),
     Row(f'kd_fpn_{_M}_gfl-mbv2{_P}', (0, ), 'protrusion', 'ablation',
         'KD: teachers averaged, no AATM (Table III row 1)'),
+    # Table III row 3 against this row says whether LWFF adds
+    Row(f'kd_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
+        'ablation', 'KD + nmODE2 head (Table III row 2)'),
     Row(f'kd-lwff_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
         'ablation', '+LWFF, no AATM (Table III row 3)'),
     Row(f'meddet-sum_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion',
@@ -126,8 +129,6 @@ ROWS = (
         'MSKD (FFD + RGD)'),
     Row(f'gfl_mbv2_fpn_nmode2-head{_P}', (0, ), 'protrusion', 'extra',
         'student + nmODE2 head, no KD (Table IV "head")'),
-    Row(f'kd_fpn_{_M}_gfl-mbv2-nmode2{_P}', (0, ), 'protrusion', 'extra',
-        'KD + nmODE2 head (Table III row 2)'),
     Row(f'fgd-noinherit_fpn_{_B}_gfl-mbv2{_P}', (0, ), 'protrusion',
         'control',
         "FGD, student's neck and head from scratch"),
