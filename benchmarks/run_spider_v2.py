@@ -458,26 +458,38 @@ def log_summary(entries: List[dict]) -> dict:
     return out
 
 
-def _read_time(wd: str) -> dict:
-    """``train_s`` (seconds over every invocation) and ``invocations`` of
-    the run in ``wd`` (``wd/runner_time.json``; None and 0 before any)."""
-    state = dict(train_s=None, invocations=0)
-    path = osp.join(wd, 'runner_time.json')
-    if osp.isfile(path):
-        with open(path) as f:
-            state.update(json.load(f))
-    return state
+# an mmengine log line: "2026/12/02 11:49:02 - mmengine - INFO - ..."
+_LOG_STAMP = re.compile(r'(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) - mmengine')
 
 
-def _add_time(wd: str, seconds: float) -> dict:
-    """Add one invocation's training seconds to ``wd/runner_time.json``."""
-    path = osp.join(wd, 'runner_time.json')
-    state = _read_time(wd)
-    state['train_s'] = round((state['train_s'] or 0.0) + seconds, 1)
-    state['invocations'] += 1
-    with open(path, 'w') as f:
-        json.dump(state, f)
-    return state
+def train_time(wd: str) -> dict:
+    """``train_s``: the training seconds of the run in ``wd`` over every
+    invocation, and ``invocations``. Each ``tools/train.py`` invocation
+    writes its own ``wd/<timestamp>/<timestamp>.log``; its time is the span
+    from its first to its last logged line, so an invocation that was
+    killed (the runner stopped mid-run) still counts up to its last line.
+    ``train_s`` is None before any."""
+    total, count = 0.0, 0
+    for log in sorted(glob.glob(osp.join(wd, '*', '*.log'))):
+        stamp = osp.basename(osp.dirname(log))
+        if not re.fullmatch(r'\d{8}_\d{6}', stamp) or \
+                osp.basename(log) != f'{stamp}.log':
+            continue
+        first = last = None
+        with open(log, errors='replace') as f:
+            for line in f:
+                match = _LOG_STAMP.match(line)
+                if match:
+                    first = first or match.group(1)
+                    last = match.group(1)
+        if first is None:
+            continue
+        span = [time.mktime(time.strptime(t, '%Y/%m/%d %H:%M:%S'))
+                for t in (first, last)]
+        total += span[1] - span[0]
+        count += 1
+    return dict(train_s=round(total, 1) if count else None,
+                invocations=count)
 
 
 CLAIM_NAME = 'runner.lock'
@@ -662,12 +674,7 @@ def train(row: Row, seed: int, runs_dir: str) -> bool:
         print(f'[resume] {row.name} seed {seed} in {wd}', flush=True)
     else:
         print(f'[train] {row.name} seed {seed} in {wd}', flush=True)
-    start = time.time()
-    try:
-        code = run_logged(cmd + _options_args(opts),
-                          osp.join(wd, 'runner.log'))
-    finally:
-        _add_time(wd, time.time() - start)
+    code = run_logged(cmd + _options_args(opts), osp.join(wd, 'runner.log'))
     if code != 0:
         print(f"[fail] {row.name} seed {seed}: training failed, see "
               f"{osp.join(wd, 'runner.log')}")
@@ -738,7 +745,7 @@ def record_retrain(row: Row, runs_dir: str,
     result.setdefault('retrains', []).append(dict(
         finished=time.strftime('%Y-%m-%d %H:%M:%S'), checkpoint=ckpt,
         git_commit=git_state()['git_commit'],
-        train_wall_s=_read_time(wd)['train_s'],
+        train_wall_s=train_time(wd)['train_s'],
         **log_summary(read_scalars(wd)), **{
             k: metrics.get(k) for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50',
                                         'coco/bbox_mAP_75')}))
@@ -809,7 +816,7 @@ def make_result(row: Row, seed: int, cfg, opts: Dict[str, str],
                 metrics: dict, wd: str, test_s: float,
                 results_dir: str = None) -> dict:
     """The result JSON of a finished run."""
-    timing = _read_time(wd)
+    timing = train_time(wd)
     loader = cfg.train_dataloader
     result = dict(
         protocol=PROTOCOL,

@@ -344,8 +344,13 @@ def test_result_json_records_what_the_issue_asks(tmp_path):
                {'coco/bbox_mAP': 0.4, 'time': 0.1, 'step': 8}]
     (second / 'scalars.json').write_text(
         '\n'.join(json.dumps(x) for x in resumed))
-    v2._add_time(str(wd), 100.0)
-    v2._add_time(str(wd), 50.04)
+    # training time: first to last mmengine line of each invocation's log
+    (first.parent / '20250101_000000.log').write_text(
+        '2025/01/01 00:00:00 - mmengine - INFO - \nconfig: x\n'
+        '2025/01/01 00:01:40 - mmengine - INFO - Epoch(train) [8][620/87]\n')
+    (second.parent / '20250102_000000.log').write_text(
+        '2025/01/02 10:00:00 - mmengine - INFO - \n'
+        '2025/01/02 10:00:50 - mmengine - INFO - Saving checkpoint\n')
     opts = v2.cfg_options(row, 1, str(tmp_path / 'runs'))
     # the teachers it read: one trained again on this machine
     results = tmp_path / 'results'
@@ -372,6 +377,20 @@ def test_result_json_records_what_the_issue_asks(tmp_path):
     assert result['cfg_options'] == opts
     assert result['train_wall_s'] == 150.0
     assert result['train_invocations'] == 2
+    # an invocation killed mid-run counts up to its last logged line
+    killed = wd / '20250103_000000'
+    killed.mkdir()
+    (killed / '20250103_000000.log').write_text(
+        '2025/01/03 08:00:00 - mmengine - INFO - \n'
+        '2025/01/03 08:10:00 - mmengine - INFO - Epoch(train) [8][10/87]\n'
+        'Traceback (most recent call last):\n')
+    (wd / 'test' / '20250104_000000').mkdir(parents=True)  # a test's log
+    (wd / 'test' / '20250104_000000' / '20250104_000000.log').write_text(
+        '2025/01/04 00:00:00 - mmengine - INFO - \n'
+        '2025/01/04 00:05:00 - mmengine - INFO - \n')
+    assert v2.train_time(str(wd)) == dict(train_s=750.0, invocations=3)
+    assert v2.train_time(str(tmp_path / 'none')) == dict(
+        train_s=None, invocations=0)
     assert result['test_wall_s'] == 12.3
     assert result['loader'] == dict(batch_size=4, num_workers=0,
                                     persistent_workers=False)
