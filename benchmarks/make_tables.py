@@ -680,9 +680,35 @@ def v2_rows_table(lines, section, title):
             lines.append(f'| {row.label} | `{row.name}` | ' +
                          ' | '.join(v2_row_cells(row)) + ' |')
     lines.append('')
+    compute = v2_compute(section)
+    if compute:
+        lines += [compute, '']
     png = v2_plot(section)
     if png:
         lines += [f'![v2 {section} rows]({png})', '']
+
+
+def v2_compute(section):
+    """One sentence on the training time of the section's finished runs
+    (the issue's compute budget), or None before any."""
+    first, again, runs = 0.0, 0.0, 0
+    for row in run_spider_v2.ROWS:
+        if row.section != section:
+            continue
+        for r in v2_results(row).values():
+            runs += 1
+            first += r.get('train_wall_s') or 0.0
+            again += sum(x.get('train_wall_s') or 0.0
+                         for x in r.get('retrains') or [])
+    if not runs:
+        return None
+    text = (f'Compute: the {runs} finished runs trained for '
+            f'{first / 3600:.1f} h in all, one thread each')
+    if again:
+        text += (f', and their retrains on a new machine for '
+                 f'{again / 3600:.1f} h more')
+    return (text + f'; two at a time on the 2 cores, that is about '
+            f'{(first + again) / 7200:.1f} h of the machine.')
 
 
 def paired_differences(row_a, row_b, key='coco/bbox_mAP'):

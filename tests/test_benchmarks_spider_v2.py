@@ -474,6 +474,28 @@ def test_make_tables_v2_teacher_cell_shows_its_latest_training(
         '37.0 ± 1.0 (36.0, 37.0, 38.0); s1 trained again: 39.5')
 
 
+def test_make_tables_v2_compute_sums_every_training(tmp_path, monkeypatch):
+    """The compute line adds the training time of every finished run of the
+    section, and its retrains, and halves it for two runs at a time."""
+    monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
+    assert make_tables.v2_compute('protrusion') is None
+    for row, seed, hours, again in ((ROWS[MEDDET], 0, 1.0, None),
+                                    (ROWS[MEDDET], 1, 2.0, None),
+                                    (ROWS[STUDENT], 0, 0.5, 1.5)):
+        _result(row, seed, 0.4, tmp_path)
+        path = tmp_path / f'{row.name}-s{seed}.json'
+        result = json.loads(path.read_text())
+        result['train_wall_s'] = hours * 3600
+        if again:
+            result['retrains'] = [{'train_wall_s': again * 3600}]
+        path.write_text(json.dumps(result))
+    assert make_tables.v2_compute('protrusion') == (
+        'Compute: the 3 finished runs trained for 3.5 h in all, one thread '
+        'each, and their retrains on a new machine for 1.5 h more; two at '
+        'a time on the 2 cores, that is about 2.5 h of the machine.')
+    assert make_tables.v2_compute('disc') is None
+
+
 def test_make_tables_v2_clinical_means_over_seeds(tmp_path, monkeypatch):
     monkeypatch.setattr(make_tables, 'RESULTS_V2', str(tmp_path))
     for seed, sens in enumerate((0.70, 0.80)):
