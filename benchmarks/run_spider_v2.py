@@ -462,18 +462,21 @@ def log_summary(entries: List[dict]) -> dict:
 _LOG_STAMP = re.compile(r'(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) - mmengine')
 
 
-def train_time(wd: str) -> dict:
+def train_time(wd: str, since: str = None) -> dict:
     """``train_s``: the training seconds of the run in ``wd`` over every
-    invocation, and ``invocations``. Each ``tools/train.py`` invocation
-    writes its own ``wd/<timestamp>/<timestamp>.log``; its time is the span
-    from its first to its last logged line, so an invocation that was
-    killed (the runner stopped mid-run) still counts up to its last line.
-    ``train_s`` is None before any."""
+    invocation (those started at ``since``, '%Y-%m-%d %H:%M:%S', or later),
+    and ``invocations``. Each ``tools/train.py`` invocation writes its own
+    ``wd/<timestamp>/<timestamp>.log``; its time is the span from its first
+    to its last logged line, so an invocation that was killed (the runner
+    stopped mid-run) still counts up to its last line. ``train_s`` is None
+    before any."""
     total, count = 0.0, 0
+    after = time.strftime('%Y%m%d_%H%M%S', time.strptime(
+        since, '%Y-%m-%d %H:%M:%S')) if since else ''
     for log in sorted(glob.glob(osp.join(wd, '*', '*.log'))):
         stamp = osp.basename(osp.dirname(log))
         if not re.fullmatch(r'\d{8}_\d{6}', stamp) or \
-                osp.basename(log) != f'{stamp}.log':
+                osp.basename(log) != f'{stamp}.log' or stamp < after:
             continue
         first = last = None
         with open(log, errors='replace') as f:
@@ -742,10 +745,13 @@ def record_retrain(row: Row, runs_dir: str,
         result = json.load(f)
     wd = work_dir(runs_dir, row, seed)
     ckpt = last_checkpoint(load_config(row), wd)
+    # the invocations of this retrain: those after the last recorded one
+    since = max([r['finished'] for r in [result] + result.get('retrains', [])
+                 if r.get('finished')], default=None)
     result.setdefault('retrains', []).append(dict(
         finished=time.strftime('%Y-%m-%d %H:%M:%S'), checkpoint=ckpt,
         git_commit=git_state()['git_commit'],
-        train_wall_s=train_time(wd)['train_s'],
+        train_wall_s=train_time(wd, since)['train_s'],
         **log_summary(read_scalars(wd)), **{
             k: metrics.get(k) for k in ('coco/bbox_mAP', 'coco/bbox_mAP_50',
                                         'coco/bbox_mAP_75')}))

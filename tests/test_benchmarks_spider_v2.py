@@ -389,6 +389,9 @@ def test_result_json_records_what_the_issue_asks(tmp_path):
         '2025/01/04 00:00:00 - mmengine - INFO - \n'
         '2025/01/04 00:05:00 - mmengine - INFO - \n')
     assert v2.train_time(str(wd)) == dict(train_s=750.0, invocations=3)
+    # a retrain counts only the invocations after the last recorded one
+    assert v2.train_time(str(wd), since='2025-01-02 00:00:00') == dict(
+        train_s=650.0, invocations=2)
     assert v2.train_time(str(tmp_path / 'none')) == dict(
         train_s=None, invocations=0)
     assert result['test_wall_s'] == 12.3
