@@ -473,7 +473,7 @@ def train_time(wd: str, since: str = None) -> dict:
     total, count = 0.0, 0
     after = time.strftime('%Y%m%d_%H%M%S', time.strptime(
         since, '%Y-%m-%d %H:%M:%S')) if since else ''
-    for log in sorted(glob.glob(osp.join(wd, '*', '*.log'))):
+    for log in sorted(glob.glob(osp.join(glob.escape(wd), '*', '*.log'))):
         stamp = osp.basename(osp.dirname(log))
         if not re.fullmatch(r'\d{8}_\d{6}', stamp) or \
                 osp.basename(log) != f'{stamp}.log' or stamp < after:
