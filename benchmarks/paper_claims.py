@@ -146,3 +146,62 @@ def claims_table(lines: list, section: str = 'protrusion',
             f"{res['n_a']} / {res['n_b']} | {res['d']:+.1f} | "
             f"{2 * res['se']:.1f} | {res['verdict']} |")
     lines.append('')
+
+
+# The paper credits nmODE2 with noise robustness but never measures it; the
+# Rician sweep (noise_robustness.py --protocol v2) does. A run's "drop" is
+# its val mAP at sigma 0 minus at the strongest sigma swept (points).
+NOISE_CLAIMS = (
+    Claim('MedDet loses less mAP under noise than the plain student',
+          MEDDET, 'gfl_mbv2_fpn_1xb4'),
+    Claim('MedDet loses less mAP under noise than FGD', MEDDET, 'fgd_fpn_'),
+)
+
+
+def noise_drops(noise: dict) -> dict:
+    """{row name: {seed: drop}} of every run of the sweep JSON ``noise``
+    swept at sigma 0 and at its strongest sigma; and that sigma."""
+    table = noise.get('results') or {}
+    sigmas = {s for rows in table.values() for s in rows}
+    if '0' not in sigmas or len(sigmas) < 2:
+        return {}, None
+    top = max(sigmas, key=float)
+    drops = {}
+    for name, rows in table.items():
+        if '0' in rows and top in rows:
+            row, seed = run_spider_v2.parse_run(name)
+            drops.setdefault(row.name, {})[seed] = 100 * (
+                rows['0']['mAP'] - rows[top]['mAP'])
+    return drops, top
+
+
+def drop_sd(drops: dict) -> tuple:
+    """(sd, degrees of freedom): pooled within-row sd (points) of the drops
+    of every row swept at two or more seeds, how much one run's drop moves
+    with the seed; (None, 0) when no row has two seeds."""
+    ss, dof = 0.0, 0
+    for by_seed in drops.values():
+        if len(by_seed) >= 2:
+            mean = statistics.mean(by_seed.values())
+            ss += sum((v - mean) ** 2 for v in by_seed.values())
+            dof += len(by_seed) - 1
+    return (math.sqrt(ss / dof) if dof else None), dof
+
+
+def judge_noise(claim: Claim, noise: dict,
+                section: str = 'protrusion') -> Optional[dict]:
+    """d = mean drop(B) - mean drop(A) over the seeds both rows were swept
+    at (A loses less when d > 0), judged like ``judge`` against the pooled
+    sd of the drops; None while a side or the sd is missing."""
+    drops, top = noise_drops(noise)
+    a = drops.get(find(claim.better, section).name, {})
+    b = drops.get(find(claim.worse, section).name, {})
+    shared = sorted(set(a) & set(b))
+    sd, dof = drop_sd(drops)
+    if not shared or sd is None:
+        return None
+    a = statistics.mean(a[s] for s in shared)
+    b = statistics.mean(b[s] for s in shared)
+    se = sd * math.sqrt(2 / len(shared))
+    return dict(a=a, b=b, n=len(shared), d=b - a, se=se, sd=sd, dof=dof,
+                sigma=top, verdict=verdict(b - a, se))

@@ -934,6 +934,54 @@ def test_v2_noise_table_names_rows_by_label_and_marks_retrains():
     assert f'| {ROWS[MEDDET].label}, seed 2 | 39.0 (73.0) |' in lines
 
 
+FGD = f'fgd_fpn_gfl-{BEST}_gfl-mbv2_1xb4-8e_spider-protrusion'
+
+
+def _sweep(drops_by_row, clean=0.40):
+    """A v2 noise JSON: each row's seeds swept at sigma 0 (mAP ``clean``)
+    and 0.1 (``clean`` minus the seed's drop in points)."""
+    results = {}
+    for row, drops in drops_by_row.items():
+        for seed, drop in enumerate(drops):
+            results[f'{row}-s{seed}'] = {
+                '0': {'mAP': clean, 'mAP50': 0.7},
+                '0.1': {'mAP': clean - drop / 100, 'mAP50': 0.6}}
+    return dict(protocol='v2', results=results)
+
+
+def test_noise_claims_compare_drops_against_their_seed_spread():
+    """Drops of 12/13/14 (student), 8/9/10 (MedDet) and 7/8 (FGD) pool to
+    sd sqrt(4.5 / 5) = 0.95 point: 4 points over 3 shared seeds hold (2 se
+    = 1.5); FGD against MedDet's first two seeds (8/9) is 1 point the other
+    way, within 2 se = 1.9."""
+    noise = _sweep({STUDENT: (12, 13, 14), MEDDET: (8, 9, 10), FGD: (7, 8)})
+    drops, top = paper_claims.noise_drops(noise)
+    assert top == '0.1'
+    assert drops[MEDDET] == pytest.approx({0: 8, 1: 9, 2: 10})
+    assert paper_claims.drop_sd(drops) == (pytest.approx(0.9 ** 0.5), 5)
+    student, fgd = paper_claims.NOISE_CLAIMS
+    res = paper_claims.judge_noise(student, noise)
+    assert (res['d'], res['n'], res['verdict']) == (
+        pytest.approx(4.0), 3, 'holds')
+    res = paper_claims.judge_noise(fgd, noise)
+    assert (res['d'], res['n'], res['verdict']) == (
+        pytest.approx(-1.0), 2, 'cannot tell')
+    assert paper_claims.judge_noise(
+        fgd, _sweep({MEDDET: (8,), FGD: (7,)})) is None  # no seed spread
+
+
+def test_v2_noise_summary_averages_complete_sweeps_only():
+    noise = _sweep({STUDENT: (12, 14), MEDDET: (8, 10)})
+    noise['results'][f'{MEDDET}-s2'] = {'0': {'mAP': 0.2, 'mAP50': 0.5}}
+    lines = []
+    make_tables.v2_noise_summary(lines, noise)
+    assert f'| {ROWS[MEDDET].label} | 2 | 40.0 ± 0.0 | 31.0 ± 1.4 | ' \
+        '9.0 ± 1.4 |' in lines  # the half-swept seed 2 left out
+    assert any(line.startswith('| MedDet loses less mAP under noise than '
+                               'the plain student | 9.0 | 13.0 | 2 | +4.0 |')
+               for line in lines)
+
+
 def test_fgd_without_inheriting_starts_like_the_plain_student():
     """The FGD control row differs from FGD only in the student's neck and
     head init, which are the plain student's (mmdet's defaults)."""
