@@ -887,7 +887,7 @@ def list_rows(runs_dir: str, results_dir: str = None,
     lines = [f'protocol {PROTOCOL}: rows are configs/spider/*.py, results '
              f'in {osp.relpath(results_dir or RESULTS_DIR, REPO_ROOT)}/, '
              f'runs in {runs_dir}', '']
-    done = total = 0
+    done = total = required_done = required_total = 0
     # the calibration variants are spares: needed only while the criteria
     # of the calibrated sections do not hold with the chosen schedule
     why_wait = {s: gate(s, results_dir) for s in CALIBRATED_SECTIONS}
@@ -930,7 +930,14 @@ def list_rows(runs_dir: str, results_dir: str = None,
         lines.append('')
         done += section_done
         total += section_total
-    lines.append(f'{done} of {total} runs done')
+        if section != 'disc':
+            required_done += section_done
+            required_total += section_total
+    summary = f'{done} of {total} runs done'
+    if 'disc' in sections and total != required_total:
+        summary += (f'; required (all but the optional disc section): '
+                    f'{required_done} of {required_total}')
+    lines.append(summary)
     return '\n'.join(lines)
 
 
