@@ -815,8 +815,11 @@ def v2_noise_summary(lines, noise, section='protrusion'):
         row, seed = run_spider_v2.parse_run(name)
         by_row.setdefault(row.name, (row, {}))[1][seed] = rows
     drops, top = paper_claims.noise_drops(noise)
-    lines += [f'Over the seeds swept at every σ: val mAP mean ± sd in %; '
-              f'drop = mAP at σ=0 minus at σ={top} (points).', '',
+    if top is None:  # no clean (sigma 0) sweep to measure a drop from
+        return
+    lines += [f'Over the seeds swept at every σ (the latest training of '
+              f'each): val mAP mean ± sd in %; drop = mAP at σ=0 minus at '
+              f'σ={top} (points).', '',
               '| model | seeds | ' + ' | '.join(f'σ={s}' for s in sigmas) +
               ' | drop |', '|---|---|' + '---|' * (len(sigmas) + 1)]
     for name, (row, seeds) in sorted(by_row.items(),

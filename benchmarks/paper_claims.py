@@ -158,9 +158,10 @@ NOISE_CLAIMS = (
 )
 
 
-def noise_drops(noise: dict) -> dict:
+def noise_drops(noise: dict) -> tuple:
     """{row name: {seed: drop}} of every run of the sweep JSON ``noise``
-    swept at sigma 0 and at its strongest sigma; and that sigma."""
+    swept at sigma 0 and at its strongest sigma; and that sigma (({}, None)
+    without a sweep at sigma 0 and another)."""
     table = noise.get('results') or {}
     sigmas = {s for rows in table.values() for s in rows}
     if '0' not in sigmas or len(sigmas) < 2:

@@ -982,6 +982,10 @@ def test_v2_noise_summary_averages_complete_sweeps_only():
     assert any(line.startswith('| MedDet loses less mAP under noise than '
                                'the plain student | 9.0 | 13.0 | 2 | +4.0 |')
                for line in lines)
+    lines = []  # no clean sweep: nothing to measure a drop from
+    make_tables.v2_noise_summary(lines, dict(protocol='v2', results={
+        f'{MEDDET}-s0': {'0.1': {'mAP': 0.2, 'mAP50': 0.5}}}))
+    assert lines == []
 
 
 def test_fgd_without_inheriting_starts_like_the_plain_student():
