@@ -829,7 +829,7 @@ def v2_noise_summary(lines, noise, section='protrusion'):
         cells.append(_mean_sd([drops[name][seed] / 100 for seed in seeds]))
         lines.append(f'| {row.label} | {len(seeds)} | ' + ' | '.join(cells) +
                      ' |')
-    lines += ['', 'Does MedDet (with nmODE2 in its head) keep more of its '
+    lines += ['', 'Does nmODE2 (in MedDet\'s head, or alone) keep more '
               'mAP under noise? d = drop(B) - drop(A) over the seeds both '
               'were swept at; one run\'s drop varies with the seed by the '
               'pooled sd of the drops of every row swept at two or more '

@@ -89,6 +89,25 @@ def v2_default_runs(section='protrusion', results_dir=None):
             run_spider_v2.metric_values(row, results_dir=results_dir)]
 
 
+def v2_every_run(section='protrusion', results_dir=None):
+    """Every finished seed of every student-size row of ``section``: the
+    defaults first, then the rows that isolate nmODE2 (its head without KD,
+    KD with and without it), the other baselines, then the rest."""
+    first = v2_default_runs(section, results_dir)
+
+    def order(row):
+        if 'nmode2-head' in row.name or row.name.startswith('kd_'):
+            return 0
+        return 1 if row.role == 'baseline' else 2
+
+    rows = sorted((r for r in run_spider_v2.ROWS
+                   if r.section == section and r.role != 'teacher'),
+                  key=order)  # stable: ROWS order within a group
+    rest = [f'{row.name}-s{seed}' for row in rows for seed in
+            run_spider_v2.metric_values(row, results_dir=results_dir)]
+    return first + [name for name in rest if name not in first]
+
+
 def v2_result(name, results_dir=None):
     """The result JSON of the v2 run ``<row>-s<seed>`` (None while it has
     not finished); SystemExit naming ``name`` when no row has that name."""
@@ -211,6 +230,9 @@ def main(argv=None):
     parser.add_argument('--runs', nargs='+',
                         help='runs to sweep (default: v1 DEFAULT_RUNS; v2 '
                         'the plain student, MedDet and the best baseline)')
+    parser.add_argument('--every-row', action='store_true',
+                        help='v2: every finished student-size run of the '
+                        'section, not only the default three rows')
     parser.add_argument('--sigmas', type=float, nargs='+',
                         default=list(run_spider.NOISE_SIGMAS))
     parser.add_argument(
@@ -222,12 +244,15 @@ def main(argv=None):
     v2 = args.protocol == 'v2'
     if v2 and args.t_end:
         parser.error('--t-end is a v1 option')
+    if args.every_row and (not v2 or args.runs):
+        parser.error('--every-row is a v2 option, instead of --runs')
     if args.t_end:
         args.runs = ['student_mbv2-disc-s0', 'meddet_mbv2-disc-s0'
                      ] + runs_for_t_end(args.t_end)
     if v2:
         out_json, out_png = V2_OUT_JSON, V2_OUT_PNG
-        runs = args.runs or v2_default_runs(args.section)
+        runs = args.runs or (v2_every_run if args.every_row
+                             else v2_default_runs)(args.section)
         finished = {r for r in runs if v2_result(r) is not None}
         title = (f'SPIDER {args.section} val under Rician noise '
                  '(protocol v2)')

@@ -155,6 +155,11 @@ NOISE_CLAIMS = (
     Claim('MedDet loses less mAP under noise than the plain student',
           MEDDET, 'gfl_mbv2_fpn_1xb4'),
     Claim('MedDet loses less mAP under noise than FGD', MEDDET, 'fgd_fpn_'),
+    Claim('nmODE2 head loses less mAP under noise, no KD (Table IV)',
+          'gfl_mbv2_fpn_nmode2-head_', 'gfl_mbv2_fpn_1xb4'),
+    Claim('nmODE2 head loses less mAP under noise under KD (Table III, '
+          'row 2 vs 1)', f'kd_fpn_{_M}_gfl-mbv2-nmode2_',
+          f'kd_fpn_{_M}_gfl-mbv2_'),
 )
 
 
