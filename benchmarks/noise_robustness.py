@@ -217,6 +217,55 @@ def plot(table, path, title='SPIDER disc val under Rician noise (CPU '
     plt.close(fig)
 
 
+def plot_v2(table, path, title):
+    """One line a v2 row: the mean over its seeds swept at every sigma,
+    bars from the lowest seed to the highest; the plain student and MedDet
+    drawn thick, ablations and controls dashed. Returns the legend's
+    labels."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    sigmas = sorted({s for rows in table.values() for s in rows}, key=float)
+    by_row = {}
+    for name, rows in table.items():
+        if set(rows) == set(sigmas):  # a half-swept run would skew a mean
+            row, _ = run_spider_v2.parse_run(name)
+            by_row.setdefault(row.name, (row, []))[1].append(rows)
+    ordered = sorted(by_row.values(), key=lambda item: item[0].label)
+    legend_in = 0.3 + 0.2 * ((len(ordered) + 1) // 2)  # 2 columns
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2 + legend_in))
+    colours = plt.get_cmap('tab20')
+    key_colours = dict(student='black', meddet='crimson')
+    xs = [float(s) for s in sigmas]
+    for i, (row, sweeps) in enumerate(ordered):
+        style = dict(
+            color=key_colours.get(row.role, colours(i % 20)), marker='o',
+            capsize=3,
+            linewidth=2.8 if row.role in ('student', 'meddet') else 1.2,
+            linestyle='-' if row.role in ('student', 'meddet', 'baseline')
+            else '--', label=f'{row.label} ({len(sweeps)} seed'
+            f"{'s' if len(sweeps) > 1 else ''})")
+        for ax, key in zip(axes, ('mAP', 'mAP50')):
+            values = [[100 * sweep[s][key] for sweep in sweeps]
+                      for s in sigmas]
+            means = [sum(v) / len(v) for v in values]
+            ax.errorbar(xs, means, yerr=[
+                [m - min(v) for m, v in zip(means, values)],
+                [max(v) - m for m, v in zip(means, values)]], **style)
+            style.pop('label', None)  # one legend entry a row
+    for ax, key in zip(axes, ('mAP', 'mAP50')):
+        ax.set_xlabel('Rician noise sigma (fraction of max intensity)')
+        ax.set_ylabel(f'val {key} (%)')
+        ax.grid(alpha=0.3)
+    legend = fig.legend(loc='lower center', ncol=2, fontsize=8,
+                        frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, legend_in / (4.2 + legend_in), 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [text.get_text() for text in legend.get_texts()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
@@ -311,7 +360,7 @@ def main(argv=None):
             with open(out_json, 'w') as f:
                 json.dump(record, f, indent=2)
     if table:
-        plot(table, out_png, title)
+        (plot_v2 if v2 else plot)(table, out_png, title)
         print(f'written {out_json} and {out_png}')
     return 0
 

@@ -757,6 +757,17 @@ def test_noise_sweep_v2_takes_student_meddet_and_the_best_baseline(
         nr.v2_run_config(f'{MEDDET}-s1')
 
 
+def test_v2_noise_plot_draws_a_row_once_over_its_complete_sweeps(
+        tmp_path):
+    import noise_robustness as nr
+    noise = _sweep({STUDENT: (12, 14), MEDDET: (8,)})
+    noise['results'][f'{LD}-s0'] = {'0': {'mAP': 0.2, 'mAP50': 0.5}}
+    labels = nr.plot_v2(noise['results'], str(tmp_path / 'noise.png'), 't')
+    assert labels == [f'{ROWS[STUDENT].label} (2 seeds)',
+                      f'{ROWS[MEDDET].label} (1 seed)']  # LD: half swept
+    assert (tmp_path / 'noise.png').stat().st_size > 0
+
+
 def test_noise_sweep_every_row_puts_the_nmode2_rows_after_the_defaults(
         tmp_path):
     """--every-row: the default three rows, then the rows that isolate
