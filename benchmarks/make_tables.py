@@ -795,28 +795,13 @@ def v2_noise_table(lines, section='protrusion'):
         v2_noise_summary(lines, noise, section)
 
 
-def _mean_sd(values):
-    """'mean ± sd' in points of 0-1 values (the mean alone for one)."""
-    pts = [100 * v for v in values]
-    if len(pts) < 2:
-        return f'{pts[0]:.1f}'
-    return f'{statistics.mean(pts):.1f} ± {statistics.stdev(pts):.1f}'
-
-
 def v2_noise_summary(lines, noise, section='protrusion'):
     """Each row's sweep over its seeds (mean ± sd of val mAP) with its drop
     from sigma 0 to the strongest sigma, and the noise claims judged."""
-    table = noise['results']
-    sigmas = sorted({s for rows in table.values() for s in rows}, key=float)
-    by_row = {}  # runs swept at every sigma only, so columns share seeds
-    for name, rows in table.items():
-        if set(rows) != set(sigmas):
-            continue
-        row, seed = run_spider_v2.parse_run(name)
-        by_row.setdefault(row.name, (row, {}))[1][seed] = rows
     drops, top = paper_claims.noise_drops(noise)
     if top is None:  # no clean (sigma 0) sweep to measure a drop from
         return
+    sigmas, by_row = paper_claims.complete_sweeps(noise['results'])
     lines += [f'Over the seeds swept at every σ (the latest training of '
               f'each): val mAP mean ± sd in %; drop = mAP at σ=0 minus at '
               f'σ={top} (points).', '',

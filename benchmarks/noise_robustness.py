@@ -225,13 +225,11 @@ def plot_v2(table, path, title):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    sigmas = sorted({s for rows in table.values() for s in rows}, key=float)
-    by_row = {}
-    for name, rows in table.items():
-        if set(rows) == set(sigmas):  # a half-swept run would skew a mean
-            row, _ = run_spider_v2.parse_run(name)
-            by_row.setdefault(row.name, (row, []))[1].append(rows)
-    ordered = sorted(by_row.values(), key=lambda item: item[0].label)
+    from paper_claims import complete_sweeps
+    sigmas, by_row = complete_sweeps(table)  # a half-swept run would skew
+    ordered = sorted(((row, list(seeds.values()))
+                      for row, seeds in by_row.values()),
+                     key=lambda item: item[0].label)
     legend_in = 0.3 + 0.2 * ((len(ordered) + 1) // 2)  # 2 columns
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2 + legend_in))
     colours = plt.get_cmap('tab20')

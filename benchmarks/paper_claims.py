@@ -163,6 +163,19 @@ NOISE_CLAIMS = (
 )
 
 
+def complete_sweeps(table: dict) -> tuple:
+    """(sigmas, {row name: (row, {seed: sweep})}) of the sweep table
+    ``{'<row>-s<seed>': {sigma: metrics}}``, keeping only the runs swept at
+    every sigma, so that a mean over seeds shares its seeds at each sigma."""
+    sigmas = sorted({s for rows in table.values() for s in rows}, key=float)
+    by_row = {}
+    for name, rows in table.items():
+        if set(rows) == set(sigmas):
+            row, seed = run_spider_v2.parse_run(name)
+            by_row.setdefault(row.name, (row, {}))[1][seed] = rows
+    return sigmas, by_row
+
+
 def noise_drops(noise: dict) -> tuple:
     """{row name: {seed: drop}} of every run of the sweep JSON ``noise``
     swept at sigma 0 and at its strongest sigma; and that sigma (({}, None)
